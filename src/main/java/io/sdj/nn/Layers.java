@@ -1,0 +1,86 @@
+package io.sdj.nn;
+
+import io.sdj.runtime.Graph;
+import io.sdj.runtime.Tensor;
+
+/**
+ * The building blocks shared by the text encoder, U-Net and VAE, built the way stable-diffusion.cpp builds them so
+ * that results match it: the same ggml operations in the same order.
+ */
+public final class Layers {
+    /** GroupNorm epsilon sd.cpp uses for every GroupNorm (U-Net and VAE). */
+    public static final float GROUP_NORM_EPS = 1e-6f;
+    /** LayerNorm epsilon (CLIP, transformer blocks). */
+    public static final float LAYER_NORM_EPS = 1e-5f;
+
+    private Layers() {
+    }
+
+    /** y = W x + b for x [in, ...], W [in, out]; b may be null. */
+    public static Tensor linear(Graph g, Tensor x, Tensor weight, Tensor bias) {
+        Tensor y = g.mulMat(weight, x);
+        return bias == null ? y : g.add(y, bias);
+    }
+
+    /** Linear layer from a scope holding {@code weight} and optionally {@code bias}. */
+    public static Tensor linear(Graph g, Tensor x, Scope s) {
+        return linear(g, x, s.get("weight"), s.has("bias") ? s.get("bias") : null);
+    }
+
+    /** 2-D convolution, x [W, H, IC, N], kernel [KW, KH, IC, OC], square stride and padding, bias [OC]. */
+    public static Tensor conv2d(Graph g, Tensor x, Tensor kernel, Tensor bias, int stride, int pad) {
+        Tensor y = g.conv2d(kernel, x, stride, stride, pad, pad, 1, 1);
+        if (bias == null) {
+            return y;
+        }
+        return g.add(y, g.reshape(bias, 1, 1, bias.ne(0), 1));
+    }
+
+    /** Convolution from a scope holding {@code weight} and {@code bias}. */
+    public static Tensor conv2d(Graph g, Tensor x, Scope s, int stride, int pad) {
+        return conv2d(g, x, s.get("weight"), s.has("bias") ? s.get("bias") : null, stride, pad);
+    }
+
+    /** GroupNorm with 32 groups over x [W, H, C, N], then per-channel scale and shift. */
+    public static Tensor groupNorm32(Graph g, Tensor x, Scope s) {
+        Tensor w = s.get("weight");
+        Tensor b = s.get("bias");
+        Tensor y = g.groupNorm(x, 32, GROUP_NORM_EPS);
+        y = g.mul(y, g.reshape(w, 1, 1, w.ne(0), 1));
+        return g.add(y, g.reshape(b, 1, 1, b.ne(0), 1));
+    }
+
+    /** LayerNorm over the innermost dimension, then scale and shift. */
+    public static Tensor layerNorm(Graph g, Tensor x, Scope s, float eps) {
+        Tensor y = g.norm(x, eps);
+        y = g.mul(y, s.get("weight"));
+        return g.add(y, s.get("bias"));
+    }
+
+    /**
+     * Multi-head scaled dot-product attention. q [C, Lq, N], k [C, Lk, N], v [C, Lk, N]; mask (nullable) is added
+     * to the scaled logits [Lk, Lq]. Returns [C, Lq, N].
+     */
+    public static Tensor attention(Graph g, Tensor q, Tensor k, Tensor v, int heads, Tensor mask) {
+        long c = q.ne(0);
+        long lq = q.ne(1);
+        long lk = k.ne(1);
+        long n = q.ne(2);
+        long dh = c / heads;
+        if (dh * heads != c) {
+            throw new io.sdj.runtime.GgmlException("attention: " + c + " channels are not divisible into " + heads + " heads");
+        }
+        Tensor qh = g.reshape(g.cont(g.permute(g.reshape(q, dh, heads, lq, n), 0, 2, 1, 3)), dh, lq, heads * n);
+        Tensor kh = g.reshape(g.cont(g.permute(g.reshape(k, dh, heads, lk, n), 0, 2, 1, 3)), dh, lk, heads * n);
+        Tensor vt = g.reshape(g.cont(g.permute(g.reshape(v, dh, heads, lk, n), 1, 2, 0, 3)), lk, dh, heads * n);
+        Tensor kq = g.mulMat(kh, qh);
+        kq = g.scale(kq, 1.0f / (float) Math.sqrt(dh));
+        if (mask != null) {
+            kq = g.add(kq, mask);
+        }
+        kq = g.softMax(kq);
+        Tensor kqv = g.mulMat(vt, kq);
+        kqv = g.reshape(kqv, dh, lq, heads, n);
+        return g.reshape(g.cont(g.permute(kqv, 0, 2, 1, 3)), dh * heads, lq, n);
+    }
+}

@@ -1,0 +1,170 @@
+package io.sdj.runtime;
+
+import io.sdj.InvalidParameterException;
+import io.sdj.ggml.ggml_backend_set_n_threads_t;
+import io.sdj.ggml.ggml_h;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * A ggml compute backend on one device (CPU, Vulkan, CUDA, ...). Open with {@link #open(String)}; close to free it.
+ * A backend is used by one computation at a time.
+ */
+public final class Backend implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Backend.class);
+
+    private final DeviceInfo device;
+    private final MemorySegment handle;
+    private final MemorySegment registry;
+    private volatile boolean closed;
+    private int threads;
+
+    private Backend(DeviceInfo device, MemorySegment handle, MemorySegment registry) {
+        this.device = device;
+        this.handle = handle;
+        this.registry = registry;
+    }
+
+    /** Every device ggml knows in this process. */
+    public static List<DeviceInfo> devices() {
+        GgmlLibrary.load();
+        List<DeviceInfo> list = new ArrayList<>();
+        long n = ggml_h.ggml_backend_dev_count();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment free = a.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment total = a.allocate(ValueLayout.JAVA_LONG);
+            for (int i = 0; i < n; i++) {
+                MemorySegment dev = ggml_h.ggml_backend_dev_get(i);
+                ggml_h.ggml_backend_dev_memory(dev, free, total);
+                MemorySegment reg = ggml_h.ggml_backend_dev_backend_reg(dev);
+                list.add(new DeviceInfo(i, str(ggml_h.ggml_backend_dev_name(dev)),
+                        str(ggml_h.ggml_backend_dev_description(dev)), str(ggml_h.ggml_backend_reg_name(reg)),
+                        DeviceInfo.Type.of(ggml_h.ggml_backend_dev_type(dev)), free.get(ValueLayout.JAVA_LONG, 0),
+                        total.get(ValueLayout.JAVA_LONG, 0)));
+            }
+        }
+        return list;
+    }
+
+    /**
+     * Opens a backend by name: {@code cpu}; a backend name such as {@code vulkan} or {@code cuda} (its first device);
+     * a device name such as {@code Vulkan1}; or {@code best}/{@code auto}: the first hardware GPU, else the CPU.
+     * Names are case-insensitive.
+     */
+    public static Backend open(String name) {
+        List<DeviceInfo> devices = devices();
+        DeviceInfo chosen = choose(name, devices);
+        MemorySegment dev = ggml_h.ggml_backend_dev_get(chosen.index());
+        MemorySegment handle = ggml_h.ggml_backend_dev_init(dev, MemorySegment.NULL);
+        if (handle.equals(MemorySegment.NULL)) {
+            throw new GgmlException("ggml could not initialise device " + chosen);
+        }
+        LOG.info("backend: {}", chosen);
+        return new Backend(chosen, handle, ggml_h.ggml_backend_dev_backend_reg(dev));
+    }
+
+    /** The CPU backend. */
+    public static Backend cpu() {
+        return open("cpu");
+    }
+
+    static DeviceInfo choose(String name, List<DeviceInfo> devices) {
+        if (name == null || name.isBlank()) {
+            throw new InvalidParameterException("backend", "no backend name given");
+        }
+        String n = name.trim().toLowerCase(Locale.ROOT);
+        if (n.equals("best") || n.equals("auto")) {
+            return devices.stream().filter(d -> d.type() == DeviceInfo.Type.GPU && !d.isSoftware()).findFirst()
+                    .or(() -> devices.stream().filter(d -> d.type() == DeviceInfo.Type.IGPU && !d.isSoftware()).findFirst())
+                    .or(() -> devices.stream().filter(d -> d.type() == DeviceInfo.Type.CPU).findFirst())
+                    .orElseThrow(() -> unknown(name, devices));
+        }
+        for (DeviceInfo d : devices) {
+            if (d.name().equalsIgnoreCase(n)) {
+                return d;
+            }
+        }
+        for (DeviceInfo d : devices) {
+            if (d.backend().equalsIgnoreCase(n)) {
+                return d;
+            }
+        }
+        throw unknown(name, devices);
+    }
+
+    private static UnknownBackendException unknown(String name, List<DeviceInfo> devices) {
+        return new UnknownBackendException("unknown backend '" + name + "'; available: best, "
+                + devices.stream().map(d -> d.backend().toLowerCase(Locale.ROOT) + " (" + d.name() + ": "
+                + d.description() + ")").distinct().collect(Collectors.joining(", "))
+                + (devices.stream().noneMatch(d -> d.backend().equalsIgnoreCase("vulkan"))
+                ? ". No Vulkan device was found (the Vulkan backend needs a Vulkan loader and driver)" : ""));
+    }
+
+    /** The device this backend runs on. */
+    public DeviceInfo device() {
+        return device;
+    }
+
+    /** True for ggml's CPU backend. */
+    public boolean isCpu() {
+        return device.type() == DeviceInfo.Type.CPU;
+    }
+
+    /** Sets the number of compute threads (CPU backend; ignored elsewhere). Values below 1 mean all cores. */
+    public void setThreads(int n) {
+        checkOpen();
+        int t = n < 1 ? Runtime.getRuntime().availableProcessors() : n;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment fn = ggml_h.ggml_backend_reg_get_proc_address(registry, a.allocateFrom("ggml_backend_set_n_threads"));
+            if (!fn.equals(MemorySegment.NULL)) {
+                ggml_backend_set_n_threads_t.invoke(fn, handle, t);
+                threads = t;
+            }
+        }
+    }
+
+    /** The thread count last set, or 0 if never set. */
+    public int threads() {
+        return threads;
+    }
+
+    MemorySegment handle() {
+        checkOpen();
+        return handle;
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("backend " + device.name() + " is closed");
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            ggml_h.ggml_backend_free(handle);
+        }
+    }
+
+    static String str(MemorySegment cstr) {
+        return cstr.equals(MemorySegment.NULL) ? "" : cstr.reinterpret(Integer.MAX_VALUE).getString(0);
+    }
+
+    @Override
+    public String toString() {
+        return "Backend[" + device + "]";
+    }
+}

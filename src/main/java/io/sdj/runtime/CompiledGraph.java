@@ -1,0 +1,74 @@
+package io.sdj.runtime;
+
+import io.sdj.ggml.ggml_h;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A {@link Graph} allocated on a backend (ggml's graph allocator): set the inputs, {@link #compute()}, read the
+ * outputs; repeat as often as needed. Closing frees the allocation (the graph itself is closed by its owner).
+ */
+public final class CompiledGraph implements AutoCloseable {
+    private final Graph graph;
+    private final Backend backend;
+    private final MemorySegment cgraph;
+    private MemorySegment allocator;
+
+    CompiledGraph(Graph graph, Backend backend, Tensor... outputs) {
+        if (outputs.length == 0) {
+            throw new GgmlException("compile " + graph.describe() + ": no outputs given");
+        }
+        this.graph = graph;
+        this.backend = backend;
+        this.cgraph = ggml_h.ggml_new_graph_custom(graph.ctx(), graph.size(), false);
+        for (Tensor t : outputs) {
+            ggml_h.ggml_set_output(t.ptr());
+            ggml_h.ggml_build_forward_expand(cgraph, t.ptr());
+        }
+        int nodes = ggml_h.ggml_graph_n_nodes(cgraph);
+        if (nodes >= graph.size()) {
+            throw new GgmlException(graph.describe() + " has " + nodes + " nodes, more than its size " + graph.size());
+        }
+        allocator = ggml_h.ggml_gallocr_new(ggml_h.ggml_backend_get_default_buffer_type(backend.handle()));
+        if (!ggml_h.ggml_gallocr_alloc_graph(allocator, cgraph)) {
+            ggml_h.ggml_gallocr_free(allocator);
+            allocator = MemorySegment.NULL;
+            throw new GgmlException("could not allocate compute memory for " + graph.describe() + " on " + backend.device().name());
+        }
+    }
+
+    /** Number of nodes (operations) in the graph. */
+    public int nodeCount() {
+        return ggml_h.ggml_graph_n_nodes(cgraph);
+    }
+
+    /** Bytes of compute memory the allocator reserved. */
+    public long computeBytes() {
+        return ggml_h.ggml_gallocr_get_buffer_size(allocator, 0);
+    }
+
+    /** Runs the graph on its backend. */
+    public void compute() {
+        if (allocator.equals(MemorySegment.NULL)) {
+            throw new IllegalStateException("compiled " + graph.describe() + " is closed");
+        }
+        graph.ctx();
+        int status = ggml_h.ggml_backend_graph_compute(backend.handle(), cgraph);
+        if (status != 0) {
+            throw new GgmlException("computing " + graph.describe() + " on " + backend.device().name()
+                    + " failed (ggml status " + status + ")");
+        }
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    @Override
+    public void close() {
+        if (!allocator.equals(MemorySegment.NULL)) {
+            ggml_h.ggml_gallocr_free(allocator);
+            allocator = MemorySegment.NULL;
+        }
+    }
+}

@@ -1,0 +1,324 @@
+package io.sdj.runtime;
+
+import io.sdj.ggml.ggml_h;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * Builds a ggml compute graph: inputs and operations over them and over weights from {@link WeightStore}s. Shapes
+ * follow ggml's order (innermost first). Operations check their operands' shapes in Java so that a mistake gives a
+ * {@link GgmlException} instead of a native abort. {@link #compile} allocates the graph on a backend.
+ */
+public final class Graph extends GgmlContext {
+    /** Default maximum number of nodes in one graph. */
+    public static final int DEFAULT_SIZE = 16384;
+
+    private final int size;
+    private final String label;
+
+    /** A graph of up to {@link #DEFAULT_SIZE} nodes. */
+    public Graph(String label) {
+        this(label, DEFAULT_SIZE);
+    }
+
+    /** A graph of up to {@code size} nodes. */
+    public Graph(String label, int size) {
+        super(tensorOverhead() * (2L * size + 16) + graphOverhead(size));
+        this.size = size;
+        this.label = label;
+    }
+
+    private static long graphOverhead(int size) {
+        GgmlLibrary.load();
+        return ggml_h.ggml_graph_overhead_custom(size, false);
+    }
+
+    @Override
+    public String describe() {
+        return "graph '" + label + "'";
+    }
+
+    int size() {
+        return size;
+    }
+
+    /** Allocates this graph's tensors on {@code backend}; computing then needs only the inputs set. */
+    public CompiledGraph compile(Backend backend, Tensor... outputs) {
+        return new CompiledGraph(this, backend, outputs);
+    }
+
+    // --- inputs -----------------------------------------------------------------------------------------------------
+
+    /** A graph input; set its data after {@link #compile}. */
+    public Tensor input(String name, GgmlType type, long... ne) {
+        Tensor t = newTensor(type, ne).name(name);
+        ggml_h.ggml_set_input(t.ptr());
+        return t;
+    }
+
+    private Tensor wrap(MemorySegment p) {
+        return new Tensor(p, this);
+    }
+
+    private MemorySegment own(Tensor t) {
+        if (!t.owner().isOpen()) {
+            return t.ptr(); // throws with the tensor's name
+        }
+        return t.ptr();
+    }
+
+    // --- element-wise -------------------------------------------------------------------------------------------
+
+    /** a + b, with b repeated over a's shape where it is smaller. */
+    public Tensor add(Tensor a, Tensor b) {
+        requireRepeatable("add", b, a);
+        return wrap(ggml_h.ggml_add(ctx(), own(a), own(b)));
+    }
+
+    /** a - b, with b repeated over a's shape. */
+    public Tensor sub(Tensor a, Tensor b) {
+        requireRepeatable("sub", b, a);
+        return wrap(ggml_h.ggml_sub(ctx(), own(a), own(b)));
+    }
+
+    /** a * b element-wise, with b repeated over a's shape. */
+    public Tensor mul(Tensor a, Tensor b) {
+        requireRepeatable("mul", b, a);
+        return wrap(ggml_h.ggml_mul(ctx(), own(a), own(b)));
+    }
+
+    /** a / b element-wise, with b repeated over a's shape. */
+    public Tensor div(Tensor a, Tensor b) {
+        requireRepeatable("div", b, a);
+        return wrap(ggml_h.ggml_div(ctx(), own(a), own(b)));
+    }
+
+    public Tensor scale(Tensor a, float s) {
+        return wrap(ggml_h.ggml_scale(ctx(), own(a), s));
+    }
+
+    public Tensor silu(Tensor a) {
+        return wrap(ggml_h.ggml_silu(ctx(), own(a)));
+    }
+
+    /** GELU, tanh approximation (ggml_gelu). */
+    public Tensor gelu(Tensor a) {
+        return wrap(ggml_h.ggml_gelu(ctx(), own(a)));
+    }
+
+    /** GELU with the exact erf form. */
+    public Tensor geluErf(Tensor a) {
+        return wrap(ggml_h.ggml_gelu_erf(ctx(), own(a)));
+    }
+
+    /** x * sigmoid(1.702 x), CLIP's quick GELU. */
+    public Tensor geluQuick(Tensor a) {
+        return wrap(ggml_h.ggml_gelu_quick(ctx(), own(a)));
+    }
+
+    public Tensor sigmoid(Tensor a) {
+        return wrap(ggml_h.ggml_sigmoid(ctx(), own(a)));
+    }
+
+    public Tensor tanh(Tensor a) {
+        return wrap(ggml_h.ggml_tanh(ctx(), own(a)));
+    }
+
+    public Tensor clamp(Tensor a, float min, float max) {
+        return wrap(ggml_h.ggml_clamp(ctx(), own(a), min, max));
+    }
+
+    // --- matrix products and normalisation ---------------------------------------------------------------------
+
+    /**
+     * ggml_mul_mat: for a of shape [k, m, ...] and b of shape [k, n, ...] gives [m, n, ...] (each row of a dotted
+     * with each row of b); a's outer dimensions must divide b's.
+     */
+    public Tensor mulMat(Tensor a, Tensor b) {
+        long[] x = a.ne();
+        long[] y = b.ne();
+        if (x[0] != y[0] || y[2] % x[2] != 0 || y[3] % x[3] != 0) {
+            throw new GgmlException("mul_mat: shapes " + Arrays.toString(x) + " (" + a.name() + ") and "
+                    + Arrays.toString(y) + " (" + b.name() + ") do not fit: ne0 must match and a's ne2/ne3 must divide b's");
+        }
+        return wrap(ggml_h.ggml_mul_mat(ctx(), own(a), own(b)));
+    }
+
+    /** Softmax over the innermost dimension. */
+    public Tensor softMax(Tensor a) {
+        return wrap(ggml_h.ggml_soft_max(ctx(), own(a)));
+    }
+
+    /** softmax(a * scale + mask) over the innermost dimension; mask may be null. */
+    public Tensor softMaxExt(Tensor a, Tensor mask, float scale, float maxBias) {
+        return wrap(ggml_h.ggml_soft_max_ext(ctx(), own(a), mask == null ? MemorySegment.NULL : own(mask), scale, maxBias));
+    }
+
+    /** Sets everything above the diagonal (column > row + nPast) to -inf. */
+    public Tensor diagMaskInf(Tensor a, int nPast) {
+        return wrap(ggml_h.ggml_diag_mask_inf(ctx(), own(a), nPast));
+    }
+
+    /** Normalises over the innermost dimension (no scale/shift). */
+    public Tensor norm(Tensor a, float eps) {
+        return wrap(ggml_h.ggml_norm(ctx(), own(a), eps));
+    }
+
+    /** Group norm over [W, H, C/groups] slices of a [W, H, C, N] tensor (no scale/shift). */
+    public Tensor groupNorm(Tensor a, int groups, float eps) {
+        if (a.ne(2) % groups != 0) {
+            throw new GgmlException("group_norm: " + a.ne(2) + " channels of " + a.name() + " are not divisible into "
+                    + groups + " groups");
+        }
+        return wrap(ggml_h.ggml_group_norm(ctx(), own(a), groups, eps));
+    }
+
+    // --- convolution and resampling ---------------------------------------------------------------------------
+
+    /**
+     * 2-D convolution (ggml_conv_2d: im2col in the kernel's type, then a matrix product). Kernel [KW, KH, IC, OC],
+     * input [W, H, IC, N].
+     */
+    public Tensor conv2d(Tensor kernel, Tensor input, int stride0, int stride1, int pad0, int pad1, int dil0, int dil1) {
+        if (kernel.ne(2) != input.ne(2)) {
+            throw new GgmlException("conv2d: kernel " + kernel.name() + " " + Arrays.toString(kernel.ne()) + " expects "
+                    + kernel.ne(2) + " input channels, input " + input.name() + " " + Arrays.toString(input.ne())
+                    + " has " + input.ne(2));
+        }
+        return wrap(ggml_h.ggml_conv_2d(ctx(), own(kernel), own(input), stride0, stride1, pad0, pad1, dil0, dil1));
+    }
+
+    /** Direct 2-D convolution without im2col (ggml_conv_2d_direct). */
+    public Tensor conv2dDirect(Tensor kernel, Tensor input, int stride0, int stride1, int pad0, int pad1, int dil0, int dil1) {
+        if (kernel.ne(2) != input.ne(2)) {
+            throw new GgmlException("conv2d: kernel expects " + kernel.ne(2) + " input channels, input has " + input.ne(2));
+        }
+        return wrap(ggml_h.ggml_conv_2d_direct(ctx(), own(kernel), own(input), stride0, stride1, pad0, pad1, dil0, dil1));
+    }
+
+    /** Nearest-neighbour upscaling of the two innermost dimensions by an integer factor. */
+    public Tensor upscaleNearest(Tensor a, int factor) {
+        return wrap(ggml_h.ggml_upscale(ctx(), own(a), factor, 0));
+    }
+
+    /** Zero padding at the end of each dimension. */
+    public Tensor pad(Tensor a, int p0, int p1, int p2, int p3) {
+        return wrap(ggml_h.ggml_pad(ctx(), own(a), p0, p1, p2, p3));
+    }
+
+    /** Sinusoidal timestep embedding of a 1-D F32 tensor of timesteps: [dim, n]. */
+    public Tensor timestepEmbedding(Tensor timesteps, int dim, int maxPeriod) {
+        return wrap(ggml_h.ggml_timestep_embedding(ctx(), own(timesteps), dim, maxPeriod));
+    }
+
+    /** Rows of {@code a} picked by the I32 indices in {@code rows}. */
+    public Tensor getRows(Tensor a, Tensor rows) {
+        if (rows.type() != GgmlType.I32) {
+            throw new GgmlException("get_rows: indices " + rows.name() + " must be I32, not " + rows.type());
+        }
+        return wrap(ggml_h.ggml_get_rows(ctx(), own(a), own(rows)));
+    }
+
+    // --- shape -------------------------------------------------------------------------------------------------
+
+    public Tensor concat(Tensor a, Tensor b, int dim) {
+        long[] x = a.ne();
+        long[] y = b.ne();
+        for (int i = 0; i < 4; i++) {
+            if (i != dim && x[i] != y[i]) {
+                throw new GgmlException("concat along " + dim + ": " + Arrays.toString(x) + " and " + Arrays.toString(y)
+                        + " differ in dimension " + i);
+            }
+        }
+        if (a.type() != b.type()) {
+            throw new GgmlException("concat: types differ (" + a.type() + ", " + b.type() + ")");
+        }
+        return wrap(ggml_h.ggml_concat(ctx(), own(a), own(b), dim));
+    }
+
+    /** ggml_permute: source dimension i moves to position axis_i. */
+    public Tensor permute(Tensor a, int axis0, int axis1, int axis2, int axis3) {
+        int[] ax = {axis0, axis1, axis2, axis3};
+        boolean[] seen = new boolean[4];
+        for (int x : ax) {
+            if (x < 0 || x > 3 || seen[x]) {
+                throw new GgmlException("permute: axes must be a permutation of 0..3, got " + Arrays.toString(ax));
+            }
+            seen[x] = true;
+        }
+        return wrap(ggml_h.ggml_permute(ctx(), own(a), axis0, axis1, axis2, axis3));
+    }
+
+    public Tensor transpose(Tensor a) {
+        return wrap(ggml_h.ggml_transpose(ctx(), own(a)));
+    }
+
+    /** A contiguous copy (needed after permute/transpose before reshape). */
+    public Tensor cont(Tensor a) {
+        return wrap(ggml_h.ggml_cont(ctx(), own(a)));
+    }
+
+    /** Reshape to the given ggml shape (1 to 4 dims, same element count; the source must be contiguous). */
+    public Tensor reshape(Tensor a, long... ne) {
+        long n = 1;
+        for (long d : ne) {
+            n *= d;
+        }
+        if (n != a.elementCount()) {
+            throw new GgmlException("reshape of " + a.name() + " " + Arrays.toString(a.ne()) + " to "
+                    + Arrays.toString(ne) + ": element counts differ");
+        }
+        if (!a.isContiguous()) {
+            throw new GgmlException("reshape of " + a.name() + " needs a contiguous tensor: insert cont() after permute/transpose");
+        }
+        MemorySegment p = own(a);
+        return wrap(switch (ne.length) {
+            case 1 -> ggml_h.ggml_reshape_1d(ctx(), p, ne[0]);
+            case 2 -> ggml_h.ggml_reshape_2d(ctx(), p, ne[0], ne[1]);
+            case 3 -> ggml_h.ggml_reshape_3d(ctx(), p, ne[0], ne[1], ne[2]);
+            case 4 -> ggml_h.ggml_reshape_4d(ctx(), p, ne[0], ne[1], ne[2], ne[3]);
+            default -> throw new GgmlException("reshape takes 1 to 4 dimensions, got " + ne.length);
+        });
+    }
+
+    /** A strided view of {@code a}: shape ne (4 dims), byte strides nb1..nb3, starting at a byte offset. */
+    public Tensor view(Tensor a, long ne0, long ne1, long ne2, long ne3, long nb1, long nb2, long nb3, long offset) {
+        long last = offset + (ne0 - 1) * a.nb(0) + (ne1 - 1) * nb1 + (ne2 - 1) * nb2 + (ne3 - 1) * nb3;
+        if (offset < 0 || last >= a.byteSize()) {
+            throw new GgmlException("view of " + a.name() + " reaches past its " + a.byteSize() + " bytes");
+        }
+        return wrap(ggml_h.ggml_view_4d(ctx(), own(a), ne0, ne1, ne2, ne3, nb1, nb2, nb3, offset));
+    }
+
+    /** Converts to another type (e.g. F32 to F16). */
+    public Tensor cast(Tensor a, GgmlType type) {
+        return wrap(ggml_h.ggml_cast(ctx(), own(a), type.id()));
+    }
+
+    /** Flash attention (ggml_flash_attn_ext); q [d, nq, h, b], k [d, nk, h, b], v [d, nk, h, b]. */
+    public Tensor flashAttention(Tensor q, Tensor k, Tensor v, Tensor mask, float scale) {
+        return wrap(ggml_h.ggml_flash_attn_ext(ctx(), own(q), own(k), own(v),
+                mask == null ? MemorySegment.NULL : own(mask), scale, 0f, 0f));
+    }
+
+    private static void requireRepeatable(String op, Tensor small, Tensor big) {
+        long[] s = small.ne();
+        long[] b = big.ne();
+        for (int i = 0; i < 4; i++) {
+            if (b[i] % s[i] != 0) {
+                throw new GgmlException(op + ": " + small.name() + " " + Arrays.toString(s) + " cannot be broadcast over "
+                        + big.name() + " " + Arrays.toString(b));
+            }
+        }
+    }
+
+    /** Marks a tensor's name for debugging; returns it. */
+    public Tensor named(Tensor t, String name) {
+        try (Arena a = Arena.ofConfined()) {
+            ggml_h.ggml_set_name(own(t), a.allocateFrom(name));
+        }
+        return t;
+    }
+}
