@@ -348,7 +348,8 @@ final class Emitter {
                 }
                 boolean rec = e instanceof Model.Record;
                 sb.append("    private static final ").append(rec ? "MethodHandle " : "VarHandle ").append(n)
-                        .append("$ELEM_HANDLE = ").append(n).append("$LAYOUT.").append(rec ? "sliceHandle(" : "varHandle(")
+                        .append("$ELEM_HANDLE = $LAYOUT.").append(rec ? "sliceHandle(" : "varHandle(")
+                        .append("groupElement(\"").append(f.name()).append("\"), ")
                         .append(String.join(", ", path)).append(");\n\n");
                 snippet(sb, "    ", "Indexed getter for field:", f.ctext());
                 String ec = carrier(e);
