@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Generates the ggml bindings (package io.sdj.ggml, header class ggml_h) into the directory given as $1.
+#
+#   bash bindings/generate.sh target/generated-sources/ggml
+#
+# Paths come from $SDJ_PREFIX/runtime.env (default native/prefix/runtime.env):
+#   mode=prefix: includedir, libclang, clang_resource_dir; the prefix is also the sysroot for libc headers.
+#   mode=system: includedir only; libclang is looked up on the host (or given as $LIBCLANG, with $CLANG_RESOURCE_DIR).
+# With $JEXTRACT set, real jextract (22+) runs instead of sdj's generator, restricted to the ggml headers.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+out=${1:?usage: generate.sh OUTPUT_DIR}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+prefix=${SDJ_PREFIX:-$root/native/prefix}
+env_file=$prefix/runtime.env
+[ -f "$env_file" ] || { echo "generate.sh: $env_file not found (run make runtime, or set SDJ_PREFIX)" >&2; exit 1; }
+rt_mode= rt_includedir= rt_libclang= rt_clang_resource_dir=
+while IFS='=' read -r k v; do
+  case "$k" in mode|includedir|libclang|clang_resource_dir) printf -v "rt_$k" '%s' "$v" ;; esac
+done < "$env_file"
+[ -n "$rt_includedir" ] && [ -f "$rt_includedir/ggml.h" ] || { echo "generate.sh: no ggml.h under includedir=$rt_includedir ($env_file)" >&2; exit 1; }
+
+headers=(ggml.h ggml-alloc.h ggml-backend.h ggml-cpu.h gguf.h)
+for opt in ggml-vulkan.h ggml-cuda.h; do
+  [ -f "$rt_includedir/$opt" ] && headers+=("$opt")
+done
+
+if [ -n "${JEXTRACT:-}" ]; then
+  work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+  for h in "${headers[@]}"; do echo "#include \"$h\""; done > "$work/ggml_wrapper.h"
+  # Keep only what the ggml headers declare (jextract would otherwise bind libc too).
+  "$JEXTRACT" -I "$rt_includedir" --dump-includes "$work/all.txt" "$work/ggml_wrapper.h"
+  pattern=$(printf '%s|' "${headers[@]}"); pattern="/(${pattern%|})\$"
+  grep -E "^--include-[a-z]+ [^ ]+ +# header: .*${pattern//./\\.}" "$work/all.txt" | sed 's/ *#.*$//' > "$work/includes.txt"
+  rm -rf "$out/io/sdj/ggml"
+  exec "$JEXTRACT" --target-package io.sdj.ggml --header-class-name ggml_h --output "$out" \
+    -I "$rt_includedir" @"$work/includes.txt" "$work/ggml_wrapper.h"
+fi
+
+args=()
+case "$rt_mode" in
+  prefix)
+    [ -f "$rt_libclang" ] || { echo "generate.sh: libclang=$rt_libclang missing ($env_file)" >&2; exit 1; }
+    args+=(--libclang "$rt_libclang" --resource-dir "$rt_clang_resource_dir" --sysroot "$prefix") ;;
+  system)
+    lib=${LIBCLANG:-}
+    if [ -z "$lib" ]; then
+      for c in /usr/lib/llvm-*/lib/libclang-*.so* /usr/lib/llvm-*/lib/libclang.so* /usr/lib/x86_64-linux-gnu/libclang-*.so* \
+               /usr/lib64/libclang.so* /usr/lib/libclang.so*; do
+        [ -f "$c" ] && lib=$c
+      done
+    fi
+    [ -n "$lib" ] || { echo "generate.sh: mode=system needs libclang (apt install libclang1-NN, or set LIBCLANG=/path/libclang.so)" >&2; exit 1; }
+    res=${CLANG_RESOURCE_DIR:-}
+    if [ -z "$res" ]; then
+      llvm=$(dirname "$(dirname "$(readlink -f "$lib")")")
+      for d in "$llvm"/lib/clang/*; do [ -f "$d/include/stdbool.h" ] && res=$d; done
+    fi
+    [ -n "$res" ] || { echo "generate.sh: no clang resource dir (stdbool.h) next to $lib; install libclang-common-NN-dev or set CLANG_RESOURCE_DIR" >&2; exit 1; }
+    args+=(--libclang "$lib" --resource-dir "$res") ;;
+  *) echo "generate.sh: unknown mode '$rt_mode' in $env_file" >&2; exit 1 ;;
+esac
+
+jdk=$("$root/native/find-jdk.sh")
+classes=$root/target/bindgen-classes
+mkdir -p "$classes"
+"$jdk/bin/javac" -d "$classes" $(find "$root/bindings/src" -name '*.java')
+export LIBCLANG_DISABLE_CRASH_RECOVERY=1
+SDJ_PREFIX=$prefix "$root/native/java" -cp "$classes" io.sdj.bindgen.Main "${args[@]}" -I "$rt_includedir" \
+  --target-package io.sdj.ggml --header-class-name ggml_h --output "$out" "${headers[@]}"

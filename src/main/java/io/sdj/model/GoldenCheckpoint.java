@@ -1,0 +1,151 @@
+package io.sdj.model;
+
+import io.sdj.SdjException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The deterministic full-size SD 1.5 checkpoint of random weights that the golden images were made with
+ * ({@code shared/golden/RandomSd15.java}, seed 1). It is not stored anywhere: {@link #ensure} regenerates it into a
+ * cache folder and checks it against the published size and SHA-256. A verified file gets a small stamp beside it
+ * (size, modification time, digest) so later runs skip the 2 GB hash while the file is unchanged.
+ */
+public final class GoldenCheckpoint {
+    private static final Logger LOG = LoggerFactory.getLogger(GoldenCheckpoint.class);
+
+    /** File name the golden runs used (it appears in the images' metadata). */
+    public static final String FILE_NAME = "sd15_random_seed1.safetensors";
+    /** Published SHA-256 of the seed-1 file. */
+    public static final String SHA256 = "0396b50d0ed8816accd01fc590cdbb679dad9638f588148dcffca63fe7de1041";
+    /** Published size of the seed-1 file in bytes. */
+    public static final long SIZE = 2_132_651_252L;
+    /** Generator seed of the golden file. */
+    public static final long SEED = 1;
+    /** The generator, relative to the shared folder. */
+    public static final String GENERATOR = "golden/RandomSd15.java";
+
+    private static final String STAMP_SUFFIX = ".verified";
+    private static final long GENERATE_TIMEOUT_MINUTES = 15;
+
+    private GoldenCheckpoint() {
+    }
+
+    /**
+     * The verified golden checkpoint in {@code cacheDir}, generated first when it is missing or does not match.
+     *
+     * @param cacheDir  folder for the file (created if needed)
+     * @param sharedDir the shared reference folder holding {@value #GENERATOR}
+     * @throws SdjException if generation fails or the result does not match the published digest
+     */
+    public static Path ensure(Path cacheDir, Path sharedDir) {
+        Path target = cacheDir.resolve(FILE_NAME);
+        try {
+            Files.createDirectories(cacheDir);
+            try (FileChannel lockCh = FileChannel.open(cacheDir.resolve(FILE_NAME + ".lock"),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock ignored = lockCh.lock()) {
+                if (isVerified(target)) {
+                    return target;
+                }
+                generate(sharedDir.resolve(GENERATOR), target);
+                return target;
+            }
+        } catch (IOException e) {
+            throw new SdjException(cacheDir + ": cannot prepare the golden checkpoint: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * True when {@code file} is the golden checkpoint: right size and either a current stamp or a matching
+     * SHA-256 (which then writes the stamp).
+     */
+    public static boolean isVerified(Path file) {
+        try {
+            if (!Files.isRegularFile(file) || Files.size(file) != SIZE) {
+                return false;
+            }
+            String stamp = stampText(file);
+            Path stampFile = stampPath(file);
+            if (Files.isRegularFile(stampFile) && Files.readString(stampFile).equals(stamp)) {
+                return true;
+            }
+            LOG.info("{}: checking SHA-256 of {} bytes", file, SIZE);
+            if (!Sha256.of(file).equals(SHA256)) {
+                LOG.warn("{}: SHA-256 does not match the golden checkpoint", file);
+                return false;
+            }
+            Files.writeString(stampFile, stamp);
+            return true;
+        } catch (IOException e) {
+            throw new SdjException(file + ": cannot check: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Checks size and SHA-256 of a file (no stamp shortcut).
+     *
+     * @throws ModelFormatException if either differs
+     */
+    public static void verify(Path file) {
+        try {
+            long size = Files.size(file);
+            if (size != SIZE) {
+                throw new ModelFormatException(file, "size is " + size + " bytes, the golden checkpoint has " + SIZE);
+            }
+        } catch (IOException e) {
+            throw new ModelFormatException(file, null, "cannot read: " + e.getMessage(), e);
+        }
+        Sha256.verify(file, SHA256);
+    }
+
+    private static void generate(Path generator, Path target) throws IOException {
+        if (!Files.isRegularFile(generator)) {
+            throw new SdjException(generator + ": generator not found (is the shared folder right?)");
+        }
+        Path tmp = target.resolveSibling(FILE_NAME + ".tmp");
+        Path log = target.resolveSibling(FILE_NAME + ".log");
+        Files.deleteIfExists(stampPath(target));
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> cmd = List.of(java.toString(), generator.toString(), tmp.toString(), Long.toString(SEED));
+        LOG.info("generating the golden checkpoint: {}", String.join(" ", cmd));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            if (!p.waitFor(GENERATE_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new SdjException(generator + ": generation did not finish in " + GENERATE_TIMEOUT_MINUTES + " minutes");
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new SdjException(generator + ": interrupted while generating the golden checkpoint", e);
+        }
+        if (p.exitValue() != 0) {
+            String out = Files.isRegularFile(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+            throw new SdjException(generator + ": exited with " + p.exitValue() + ": "
+                    + out.substring(Math.max(0, out.length() - 2000)));
+        }
+        verify(tmp);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.writeString(stampPath(target), stampText(target));
+        LOG.info("{}: golden checkpoint generated and verified", target);
+    }
+
+    private static Path stampPath(Path file) {
+        return file.resolveSibling(file.getFileName() + STAMP_SUFFIX);
+    }
+
+    private static String stampText(Path file) throws IOException {
+        return Files.size(file) + " " + Files.getLastModifiedTime(file).toMillis() + " " + SHA256 + "\n";
+    }
+}
