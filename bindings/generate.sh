@@ -67,5 +67,5 @@ classes=$root/target/bindgen-classes
 mkdir -p "$classes"
 "$jdk/bin/javac" -d "$classes" $(find "$root/bindings/src" -name '*.java')
 export LIBCLANG_DISABLE_CRASH_RECOVERY=1
-SDJ_PREFIX=$prefix "$root/native/java" -cp "$classes" io.sdj.bindgen.Main "${args[@]}" -I "$rt_includedir" \
+SDJ_PREFIX=$prefix "$root/native/bin/java" -cp "$classes" io.sdj.bindgen.Main "${args[@]}" -I "$rt_includedir" \
   --target-package io.sdj.ggml --header-class-name ggml_h --output "$out" "${headers[@]}"

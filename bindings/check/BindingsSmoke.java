@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Smoke check of the generated ggml bindings against the real libraries: System.load + loaderLookup symbol
  * resolution, a struct passed by value, tensor field access, an upcall (log callback) and ggml-backend.h calls.
  * Exits non-zero with a message on the first mismatch. Arguments: the ggml library directory and the backend
- * directory (default: the sdj.ggml.path / sdj.ggml.backends properties set by native/java).
+ * directory (default: the sdj.ggml.path / sdj.ggml.backends properties set by native/bin/java).
  */
 public final class BindingsSmoke {
     public static void main(String[] args) {

@@ -106,7 +106,7 @@ public final class GgmlLibrary {
         msg.append("Run 'make runtime' to provision it into native/prefix, or set SDJ_GGML_PATH (or -Dsdj.ggml.path) "
                 + "to a folder holding libggml.so.0 and libggml-base.so.0.");
         if (tried.stream().anyMatch(t -> t.contains("GLIBC"))) {
-            msg.append("\nThe libraries need a newer glibc than this JVM runs on: start java through native/java "
+            msg.append("\nThe libraries need a newer glibc than this JVM runs on: start java through native/bin/java "
                     + "(or bin/sdj), which uses the prefix's own loader.");
         }
         throw new RuntimeUnavailableException(msg.toString());
