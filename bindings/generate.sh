@@ -32,10 +32,17 @@ if [ -n "${JEXTRACT:-}" ]; then
   # Keep only what the ggml headers declare (jextract would otherwise bind libc too).
   "$JEXTRACT" -I "$rt_includedir" --dump-includes "$work/all.txt" "$work/ggml_wrapper.h"
   pattern=$(printf '%s|' "${headers[@]}"); pattern="/(${pattern%|})\$"
-  grep -E "^--include-[a-z]+ [^ ]+ +# header: .*${pattern//./\\.}" "$work/all.txt" | sed 's/ *#.*$//' > "$work/includes.txt"
+  grep -E "^--include-[a-z]+ [^ ]+ +# header: .*${pattern//./\\.}" "$work/all.txt" | sed 's/ *#.*$//' > "$work/includes.txt" || true
+  filter=()
+  if [ -s "$work/includes.txt" ]; then
+    filter=(@"$work/includes.txt")
+  else
+    echo "generate.sh: could not read jextract's --dump-includes output; binding every included header" >&2
+  fi
   rm -rf "$out/io/sdj/ggml"
-  exec "$JEXTRACT" --target-package io.sdj.ggml --header-class-name ggml_h --output "$out" \
-    -I "$rt_includedir" @"$work/includes.txt" "$work/ggml_wrapper.h"
+  "$JEXTRACT" --target-package io.sdj.ggml --header-class-name ggml_h --output "$out" \
+    -I "$rt_includedir" "${filter[@]}" "$work/ggml_wrapper.h"
+  exit 0
 fi
 
 args=()
@@ -46,7 +53,9 @@ case "$rt_mode" in
   system)
     lib=${LIBCLANG:-}
     if [ -z "$lib" ]; then
-      for c in /usr/lib/llvm-*/lib/libclang-*.so* /usr/lib/llvm-*/lib/libclang.so* /usr/lib/x86_64-linux-gnu/libclang-*.so* \
+      # the C API library (libclang.so.N / libclang-N.so.N), not libclang-cpp; the newest version wins
+      for c in /usr/lib/llvm-*/lib/libclang.so.* /usr/lib/llvm-*/lib/libclang-[0-9]*.so* \
+               /usr/lib/x86_64-linux-gnu/libclang-[0-9]*.so* /usr/lib/x86_64-linux-gnu/libclang.so.* \
                /usr/lib64/libclang.so* /usr/lib/libclang.so*; do
         [ -f "$c" ] && lib=$c
       done
