@@ -109,7 +109,7 @@ public final class ClipTokenizer {
         return vocab.source();
     }
 
-    /** Number of ids in the vocabulary ({@value ClipVocabulary#SIZE}). */
+    /** Number of ids in the vocabulary, {@value #VOCAB_SIZE}. */
     public int vocabSize() {
         return vocab.size();
     }
