@@ -53,13 +53,16 @@ public final class GoldenCheckpoint {
         try {
             Files.createDirectories(cacheDir);
             try (FileChannel lockCh = FileChannel.open(cacheDir.resolve(FILE_NAME + ".lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock ignored = lockCh.lock()) {
-                if (isVerified(target)) {
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                FileLock lock = lockCh.lock(); // another JVM may be generating the same file
+                try {
+                    if (!isVerified(target)) {
+                        generate(sharedDir.resolve(GENERATOR), target);
+                    }
                     return target;
+                } finally {
+                    lock.release();
                 }
-                generate(sharedDir.resolve(GENERATOR), target);
-                return target;
             }
         } catch (IOException e) {
             throw new SdjException(cacheDir + ": cannot prepare the golden checkpoint: " + e.getMessage(), e);

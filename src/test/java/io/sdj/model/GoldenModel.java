@@ -1,0 +1,35 @@
+package io.sdj.model;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Test support for slow tests: the full-size golden SD 1.5 checkpoint, generated on first use into
+ * {@code models/cache/} of the repository (git-ignored) and verified against the published SHA-256.
+ */
+public final class GoldenModel {
+    private GoldenModel() {
+    }
+
+    /** The shared reference folder: system property {@code sdj.shared}, else {@code ../shared}. */
+    public static Path sharedDir() {
+        String p = System.getProperty("sdj.shared");
+        return (p == null || p.isBlank() ? Path.of("../shared") : Path.of(p)).toAbsolutePath().normalize();
+    }
+
+    /** The repository root: the nearest folder at or above the working directory that holds pom.xml. */
+    public static Path repoRoot() {
+        Path dir = Path.of("").toAbsolutePath();
+        for (Path d = dir; d != null; d = d.getParent()) {
+            if (Files.isRegularFile(d.resolve("pom.xml"))) {
+                return d;
+            }
+        }
+        return dir;
+    }
+
+    /** The verified golden checkpoint, generated (about 2.1 GB, seconds to a minute) when missing. */
+    public static Path path() {
+        return GoldenCheckpoint.ensure(repoRoot().resolve("models").resolve("cache"), sharedDir());
+    }
+}

@@ -1,0 +1,239 @@
+package io.sdj.model;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Test support: writes a scaled-down SD 1.x checkpoint with the real tensor names (original LDM layout, the same key
+ * set as the full model except for depth and width) and deterministic pseudo-random values, a few MB in size.
+ *
+ * <p>Defaults: U-Net model channels 32, channel_mult (1, 2), 1 ResBlock per level, attention at both levels, depth
+ * 1, 4 heads, context 32; CLIP hidden 32, 2 layers, MLP 128, vocab 49408, 77 positions; VAE ch 32, ch_mult (1, 2),
+ * 1 ResnetBlock, z 4, embed 4; F16 weights; alphas_cumprod (F16, LDM linear schedule) and position_ids included.
+ *
+ * <p>Values are a pure function of (seed, tensor name, element index), see {@link #value}: embeddings uniform with
+ * std 0.02, tensors with 2+ dims uniform in ±sqrt(3 / fan_in) (fan_in = product of all dims but the first), 1-D
+ * {@code .weight} (norm scales) 1 ± 0.1, 1-D {@code .bias} ± 0.02; then rounded to the file dtype.
+ */
+public final class TinySd15Writer {
+
+    private TinySd15Writer() {
+    }
+
+    /** A builder with the defaults above. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Writes the default tiny model to {@code file} and returns its configuration. */
+    public static Sd1Config writeDefault(Path file) {
+        Builder b = builder();
+        b.write(file);
+        return b.config();
+    }
+
+    /** The value of element {@code index} of tensor {@code name} before rounding to the file dtype. */
+    public static double value(long seed, String name, long[] shape, long index) {
+        double[] ch = centerAndHalfWidth(name, shape);
+        return ch[0] + ch[1] * uniform(key(seed, name), index);
+    }
+
+    /** (center, half width) of a tensor's uniform distribution (rules in the class comment). */
+    static double[] centerAndHalfWidth(String name, long[] shape) {
+        if (name.endsWith("token_embedding.weight") || name.endsWith("position_embedding.weight")) {
+            return new double[]{0, 0.02 * Math.sqrt(3.0)};
+        }
+        if (shape.length >= 2) {
+            long fanIn = 1;
+            for (int i = 1; i < shape.length; i++) {
+                fanIn *= shape[i];
+            }
+            return new double[]{0, Math.sqrt(3.0 / fanIn)};
+        }
+        return name.endsWith(".weight") ? new double[]{1.0, 0.1} : new double[]{0, 0.02};
+    }
+
+    /** FNV-1a-64 of the UTF-8 name, xor the seed. */
+    static long key(long seed, String name) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : name.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            h = (h ^ (b & 0xff)) * 0x100000001b3L;
+        }
+        return h ^ seed;
+    }
+
+    /** Uniform on [-1, 1): SplitMix64 output {@code index} of a generator seeded with {@code key}. */
+    static double uniform(long key, long index) {
+        long z = key + (index + 1) * 0x9e3779b97f4a7c15L;
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        z = z ^ (z >>> 31);
+        return (z >>> 11) * 0x1.0p-52 - 1.0;
+    }
+
+    /** The LDM linear DDPM schedule's alphas_cumprod (0.00085 → 0.012, 1000 steps), in double. */
+    public static double[] ldmAlphasCumprod() {
+        double s0 = Math.sqrt(0.00085);
+        double s1 = Math.sqrt(0.012);
+        double[] ac = new double[1000];
+        double prod = 1;
+        for (int t = 0; t < 1000; t++) {
+            double q = s0 + (s1 - s0) * (t / 999.0);
+            prod *= 1 - q * q;
+            ac[t] = prod;
+        }
+        return ac;
+    }
+
+    /** Configurable tiny checkpoint. */
+    public static final class Builder {
+        private int modelChannels = 32;
+        private List<Integer> channelMult = List.of(1, 2);
+        private int numResBlocks = 1;
+        private List<Boolean> attention = null; // all levels
+        private int transformerDepth = 1;
+        private int unetHeads = 4;
+        private int inChannels = 4;
+        private int outChannels = 4;
+        private int clipHidden = 32;
+        private Integer contextDim = null; // = clipHidden
+        private int clipLayers = 2;
+        private int clipIntermediate = 128;
+        private int vocab = 49408;
+        private int positions = 77;
+        private int vaeCh = 32;
+        private List<Integer> vaeChMult = List.of(1, 2);
+        private int vaeResBlocks = 1;
+        private int zChannels = 4;
+        private int embedDim = 4;
+        private DType dtype = DType.F16;
+        private long seed = 1;
+        private boolean alphasCumprod = true;
+        private boolean positionIds = true;
+        private final Set<String> omitted = new HashSet<>();
+        private final Map<String, long[]> reshaped = new LinkedHashMap<>();
+        private final Map<String, long[]> extras = new LinkedHashMap<>();
+        private final Map<String, String> metadata = new LinkedHashMap<>();
+
+        private Builder() {
+        }
+
+        public Builder modelChannels(int v) { modelChannels = v; return this; }
+        public Builder channelMult(Integer... v) { channelMult = List.of(v); return this; }
+        public Builder numResBlocks(int v) { numResBlocks = v; return this; }
+        /** Attention per level; default: every level. */
+        public Builder attention(Boolean... v) { attention = List.of(v); return this; }
+        public Builder transformerDepth(int v) { transformerDepth = v; return this; }
+        public Builder unetHeads(int v) { unetHeads = v; return this; }
+        public Builder inChannels(int v) { inChannels = v; return this; }
+        public Builder outChannels(int v) { outChannels = v; return this; }
+        public Builder clipHidden(int v) { clipHidden = v; return this; }
+        /** U-Net context width; default: the CLIP hidden width. */
+        public Builder contextDim(int v) { contextDim = v; return this; }
+        public Builder clipLayers(int v) { clipLayers = v; return this; }
+        public Builder clipIntermediate(int v) { clipIntermediate = v; return this; }
+        public Builder vocab(int v) { vocab = v; return this; }
+        public Builder positions(int v) { positions = v; return this; }
+        public Builder vaeCh(int v) { vaeCh = v; return this; }
+        public Builder vaeChMult(Integer... v) { vaeChMult = List.of(v); return this; }
+        public Builder vaeResBlocks(int v) { vaeResBlocks = v; return this; }
+        public Builder zChannels(int v) { zChannels = v; return this; }
+        public Builder embedDim(int v) { embedDim = v; return this; }
+        /** Weight dtype: F16 (default), F32 or BF16. */
+        public Builder dtype(DType v) { dtype = v; return this; }
+        public Builder seed(long v) { seed = v; return this; }
+        public Builder alphasCumprod(boolean v) { alphasCumprod = v; return this; }
+        public Builder positionIds(boolean v) { positionIds = v; return this; }
+        /** Leaves a tensor (full name) out, to make a broken file. */
+        public Builder omit(String name) { omitted.add(name); return this; }
+        /** Writes a tensor (full name) with another shape, to make a broken file. */
+        public Builder reshape(String name, long... shape) { reshaped.put(name, shape); return this; }
+        /** Adds a tensor that is not part of the layout. */
+        public Builder extra(String name, long... shape) { extras.put(name, shape); return this; }
+        public Builder metadata(String key, String value) { metadata.put(key, value); return this; }
+
+        /** The configuration the file will have (and that {@link Sd1Layout#infer} should read back). */
+        public Sd1Config config() {
+            List<Boolean> attn = attention;
+            if (attn == null) {
+                attn = new ArrayList<>();
+                for (int i = 0; i < channelMult.size(); i++) {
+                    attn.add(true);
+                }
+            }
+            int ctx = contextDim == null ? clipHidden : contextDim;
+            return new Sd1Config(
+                    new UnetConfig(inChannels, outChannels, modelChannels, channelMult, numResBlocks, attn,
+                            transformerDepth, ctx, unetHeads),
+                    new ClipTextConfig(clipHidden, clipLayers, ClipTextConfig.headsFor(clipHidden), clipIntermediate,
+                            vocab, positions),
+                    new VaeConfig(3, vaeCh, vaeChMult, vaeResBlocks, zChannels, embedDim));
+        }
+
+        /** The file contents as a writer (tensors in ascending name order, like the real checkpoint). */
+        public SafetensorsWriter toWriter() {
+            Sd1Config cfg = config();
+            Map<String, long[]> all = new LinkedHashMap<>(Sd1Layout.expectedTensors(cfg));
+            all.putAll(reshaped);
+            all.putAll(extras);
+            List<String> names = new ArrayList<>(all.keySet());
+            if (alphasCumprod) {
+                names.add(Sd1Layout.ALPHAS_CUMPROD);
+            }
+            if (positionIds) {
+                names.add(Sd1Layout.POSITION_IDS);
+            }
+            names.removeAll(omitted);
+            names.sort(null);
+            SafetensorsWriter w = new SafetensorsWriter();
+            w.metadata("format", "pt");
+            w.metadata("generator", "TinySd15Writer");
+            w.metadata("seed", Long.toString(seed));
+            if (cfg.unet().numHeads() != UnetConfig.SD1_NUM_HEADS) {
+                w.metadata(Sd1Layout.HEADS_METADATA_KEY, Integer.toString(cfg.unet().numHeads()));
+            }
+            metadata.forEach(w::metadata);
+            for (String name : names) {
+                if (name.equals(Sd1Layout.ALPHAS_CUMPROD) && !all.containsKey(name)) {
+                    double[] ac = ldmAlphasCumprod();
+                    float[] f = new float[ac.length];
+                    for (int i = 0; i < f.length; i++) {
+                        f[i] = (float) ac[i];
+                    }
+                    w.addFloats(name, DType.F16, new long[]{1000}, f);
+                } else if (name.equals(Sd1Layout.POSITION_IDS) && !all.containsKey(name)) {
+                    long[] ids = new long[positions];
+                    for (int i = 0; i < ids.length; i++) {
+                        ids[i] = i;
+                    }
+                    w.addLongs(name, new long[]{1, positions}, ids);
+                } else {
+                    long[] shape = all.get(name);
+                    long n = 1;
+                    for (long d : shape) {
+                        n *= d;
+                    }
+                    float[] v = new float[Math.toIntExact(n)];
+                    double[] ch = centerAndHalfWidth(name, shape);
+                    long key = key(seed, name);
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = (float) (ch[0] + ch[1] * uniform(key, i));
+                    }
+                    w.addFloats(name, dtype, shape, v);
+                }
+            }
+            return w;
+        }
+
+        /** Writes the file and returns it. */
+        public Path write(Path file) {
+            toWriter().write(file);
+            return file;
+        }
+    }
+}
