@@ -7,11 +7,14 @@ package io.sdj.sampling;
  * <p>One {@link #randn(int)} call draws element {@code i} from the counter {@code [offset, 0, i, 0]} under the key
  * {@code [seed & 0xffffffff, seed >>> 32]}; {@code offset} starts at 0 after {@link #seed(long)} and grows by one per
  * call. The first two Philox outputs {@code x, y} become one normal value
- * {@code sqrt(-2 ln u) * sin(v)} with {@code u = x*2^-32 + 2^-33}, {@code v = y*(2^-32*2pi) + (2^-32*2pi)/2}, all in
- * float arithmetic; outputs 2 and 3 are unused.
+ * {@code sqrt(-2 ln u) * sin(v)} with {@code u = x*2^-32 + 2^-33}, {@code v = y*(2^-32*2pi) + (2^-32*2pi)/2}
+ * (float arithmetic); outputs 2 and 3 are unused.
  *
- * <p>Transcendentals are evaluated as correctly rounded float functions (double evaluation rounded once to float);
- * glibc's {@code logf}/{@code sinf} agree with that except in rare last-ulp cases.
+ * <p>Precision of the transform: sd.cpp calls the unqualified C functions {@code log}, {@code sqrt} and {@code sin}
+ * on float arguments; with GCC/libstdc++ and only {@code <cmath>} in scope those resolve to the double versions, so
+ * {@code s = (float) sqrt(-2.0 * log((double) u))} and the result is {@code (float) (s * sin((double) v))}. A pure
+ * float32 evaluation (sd-webui's numpy) differs from this in the last ulp for about 30% of the elements; seed 0 gives
+ * -0.9246625, -0.42534396, -2.6438458, 0.14518386 here and -0.9246624, -0.42534393, ... in float32.
  */
 public final class CudaRng implements Rng {
     private static final int M0 = 0xD2511F53;
@@ -78,8 +81,8 @@ public final class CudaRng implements Rng {
     private static float boxMuller(float x, float y) {
         float u = x * TWO_POW32_INV + TWO_POW32_INV / 2;
         float v = y * TWO_POW32_INV_2PI + TWO_POW32_INV_2PI / 2;
-        float s = FloatMath.sqrt(-2.0f * FloatMath.log(u));
-        return s * FloatMath.sin(v);
+        float s = (float) StrictMath.sqrt(-2.0 * StrictMath.log(u));
+        return (float) (s * StrictMath.sin(v));
     }
 
     @Override

@@ -30,7 +30,8 @@ final class Dpm2Sampler extends Sampler {
                     x[j] += d[j] * dt;
                 }
             } else {
-                float sigmaMid = FloatMath.exp(0.5f * (FloatMath.log(sigma) + FloatMath.log(sigmaNext)));
+                // unqualified exp/log on floats in sd.cpp: evaluated in double, rounded once
+                float sigmaMid = (float) StrictMath.exp(0.5f * (StrictMath.log(sigma) + StrictMath.log(sigmaNext)));
                 float dt1 = sigmaMid - sigma;
                 float dt2 = sigmaNext - sigma;
                 for (int j = 0; j < n; j++) {

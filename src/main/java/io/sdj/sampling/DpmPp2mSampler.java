@@ -26,17 +26,17 @@ final class DpmPp2mSampler extends Sampler {
         float[] oldDen = null;
         for (int i = 0; i < steps; i++) {
             float[] den = run.denoise(x, sigmas[i]);
-            float t = -FloatMath.log(sigmas[i]);
-            float tNext = -FloatMath.log(sigmas[i + 1]);
+            float t = DoubleLibm.negLog(sigmas[i]);
+            float tNext = DoubleLibm.negLog(sigmas[i + 1]);
             float h = tNext - t;
             float a = sigmas[i + 1] / sigmas[i];
             if (i == 0 || sigmas[i + 1] == 0) {
-                float b = FloatMath.exp(-h) - 1.f;
+                float b = DoubleLibm.expMinusOne(-h);
                 for (int j = 0; j < n; j++) {
                     x[j] = a * x[j] - b * den[j];
                 }
             } else {
-                float hLast = t - (-FloatMath.log(sigmas[i - 1]));
+                float hLast = t - DoubleLibm.negLog(sigmas[i - 1]);
                 float r;
                 float b;
                 if (v2) {
@@ -44,10 +44,10 @@ final class DpmPp2mSampler extends Sampler {
                     float hMax = Math.max(hLast, h);
                     r = hMax / hMin;
                     float hD = (hMax + hMin) / 2.f;
-                    b = FloatMath.exp(-hD) - 1.f;
+                    b = DoubleLibm.expMinusOne(-hD);
                 } else {
                     r = hLast / h;
-                    b = FloatMath.exp(-h) - 1.f;
+                    b = DoubleLibm.expMinusOne(-h);
                 }
                 float w1 = 1.f + 1.f / (2.f * r);
                 float w2 = 1.f / (2.f * r);

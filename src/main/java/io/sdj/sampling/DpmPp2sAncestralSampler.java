@@ -35,20 +35,20 @@ final class DpmPp2sAncestralSampler extends Sampler {
             if (a.sigmaDown() == 0) {
                 System.arraycopy(den, 0, x, 0, n);
             } else {
-                float t = -FloatMath.log(sigma);
-                float tNext = -FloatMath.log(a.sigmaDown());
+                float t = DoubleLibm.negLog(sigma);
+                float tNext = DoubleLibm.negLog(a.sigmaDown());
                 float h = tNext - t;
                 float s = t + 0.5f * h;
-                float sigmaS = FloatMath.exp(-s);
-                float sigmaT = FloatMath.exp(-t);
+                float sigmaS = DoubleLibm.expNeg(s);
+                float sigmaT = DoubleLibm.expNeg(t);
                 float c1 = sigmaS / sigmaT;
-                float c2 = FloatMath.exp(-h * 0.5f) - 1;
+                float c2 = (float) (StrictMath.exp(-h * 0.5f) - 1);
                 for (int j = 0; j < n; j++) {
                     x2[j] = c1 * x[j] - c2 * den[j];
                 }
                 float[] den2 = run.denoise(x2, sigmaS);
-                float c3 = FloatMath.exp(-tNext) / sigmaT;
-                float c4 = FloatMath.exp(-h) - 1;
+                float c3 = DoubleLibm.expNeg(tNext) / sigmaT;
+                float c4 = (float) (StrictMath.exp(-h) - 1);
                 for (int j = 0; j < n; j++) {
                     x[j] = c3 * x[j] - c4 * den2[j];
                 }

@@ -51,10 +51,11 @@ final class SigmaSchedules {
         if (sigmaMin <= 1e-6f) {
             sigmaMin = 1e-6f;
         }
-        float minInvRho = FloatMath.pow(sigmaMin, 1.f / rho);
-        float maxInvRho = FloatMath.pow(sigmaMax, 1.f / rho);
+        // sd.cpp calls the unqualified pow on floats: the double pow, rounded to float on assignment
+        float minInvRho = (float) StrictMath.pow(sigmaMin, 1.f / rho);
+        float maxInvRho = (float) StrictMath.pow(sigmaMax, 1.f / rho);
         for (int i = 0; i < n; i++) {
-            out[i] = FloatMath.pow(maxInvRho + (float) i / ((float) n - 1.f) * (minInvRho - maxInvRho), rho);
+            out[i] = (float) StrictMath.pow(maxInvRho + (float) i / ((float) n - 1.f) * (minInvRho - maxInvRho), rho);
         }
         return out;
     }
