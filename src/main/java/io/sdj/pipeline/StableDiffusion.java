@@ -177,7 +177,6 @@ public final class StableDiffusion implements AutoCloseable {
         int z = config.unet().inChannels();
         int latentSize = w * h * z;
         Rng rng = req.rng().create(req.seed());
-        Rng samplerRng = req.rng().create(req.seed());
         float[] fullSigmas = denoiser.sigmas(req.scheduler(), req.steps());
         float[] sigmas = req.isImageToImage()
                 ? Img2ImgSchedule.of(fullSigmas, req.steps(), req.strength()).sigmas() : fullSigmas;
@@ -218,13 +217,12 @@ public final class StableDiffusion implements AutoCloseable {
         for (int b = 0; b < req.batchCount(); b++) {
             checkCancel(cancel);
             long seed = req.seed() + b;
-            rng.seed(seed);
-            samplerRng.seed(seed);
+            rng.seed(seed); // the sampler's ancestral noise continues this stream after the initial noise
             float[] x = Denoiser.noiseLatent(initLatent, rng.randn(latentSize), sigmas[0]);
             long s0 = System.nanoTime();
             final int image = b;
             listener.onProgress(new Progress(Phase.SAMPLING, 0, steps, image, 0));
-            float[] latent = Sampler.of(req.sampler()).sample(model, x, sigmas, samplerRng,
+            float[] latent = Sampler.of(req.sampler()).sample(model, x, sigmas, rng,
                     st -> listener.onProgress(new Progress(Phase.SAMPLING, st.step(), st.steps(), image,
                             (System.nanoTime() - s0) / 1e9)),
                     cancel::isCancelled);
