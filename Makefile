@@ -7,7 +7,7 @@ BINDINGS_DIR := target/generated-sources/ggml
 # CUDA=1 adds Debian's CUDA backend to the runtime; UPDATE_LOCK=1 re-resolves and re-pins the packages
 RUNTIME_FLAGS := $(if $(CUDA),--cuda) $(if $(UPDATE_LOCK),--update-lock)
 
-.PHONY: runtime bindings build test test-slow parity bench run clean help
+.PHONY: runtime bindings build test test-slow model run bench bench-jmh native clean help
 
 help:
 	@echo "make runtime   provision ggml (CPU + Vulkan/lavapipe) into native/prefix from Debian packages"
@@ -32,7 +32,35 @@ test: bindings
 	$(MVN) test
 
 test-slow: bindings
-	$(MVN) test -Dsdj.test.excludedGroups= -Dsdj.test.groups=slow
+	$(MVN) test -Dsdj.test.excludedGroups=none -Dsdj.test.groups=slow
+
+# The deterministic SD 1.5 stand-in checkpoint (real weights cannot be downloaded here): same layout as the real
+# file, pseudo-random values, checked against the published SHA-256.
+MODEL := models/cache/sd15_random_seed1.safetensors
+SHARED := $(abspath ../shared)
+model: $(MODEL)
+$(MODEL):
+	@mkdir -p models/cache
+	@echo "writing the deterministic SD1.5 stand-in checkpoint (2.1 GB) to $@"
+	"$(JAVA_HOME)/bin/java" $(SHARED)/golden/RandomSd15.java $@.tmp 1 && mv $@.tmp $@
+	@echo "$$(sha256sum $@ | cut -d' ' -f1)  (expected 0396b50d0ed8816accd01fc590cdbb679dad9638f588148dcffca63fe7de1041)"
+
+RUN_ARGS ?= -p "a lovely cat" -W 256 -H 256 --steps 8 -s 42
+run: build model
+	@mkdir -p out
+	bin/sdj -m $(MODEL) --tokenizer $(SHARED)/clip/merges.txt $(RUN_ARGS) -o out/sdj.png
+
+bench: build model
+	@bash bench/run.sh
+
+bench-jmh: build
+	@bash bench/run.sh --jmh
+
+# Build ggml from your own checkout: make native GGML_SOURCE_DIR=/path/to/ggml GGML_CMAKE_FLAGS="-DGGML_CUDA=ON"
+native:
+	cmake -S native -B native/build -DGGML_SOURCE_DIR=$(GGML_SOURCE_DIR) $(GGML_CMAKE_FLAGS)
+	cmake --build native/build -j
+	cmake --install native/build
 
 clean:
 	rm -rf target bin bench/target

@@ -58,9 +58,8 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
     }
 
     private static void checkSize(String name, int v) {
-        if (v < 64 || v % 64 != 0) {
-            throw new InvalidParameterException(name, "must be a positive multiple of 64 (the U-Net halves the "
-                    + "latent three times), got " + v);
+        if (v < 8 || v % 8 != 0) {
+            throw new InvalidParameterException(name, "must be a positive multiple of 8, got " + v);
         }
     }
 

@@ -172,8 +172,15 @@ public final class StableDiffusion implements AutoCloseable {
     }
 
     private GenerationResult run(GenerationRequest req, ProgressListener listener, CancellationToken cancel) {
-        int w = req.width() / 8;
-        int h = req.height() / 8;
+        int factor = 1 << (config.vae().levels() - 1);
+        int multiple = factor << (config.unet().levels() - 1);
+        if (req.width() % multiple != 0 || req.height() % multiple != 0) {
+            throw new InvalidParameterException(req.width() % multiple != 0 ? "width" : "height", "must be a multiple of "
+                    + multiple + " for this model (the VAE scales by " + factor + " and the U-Net halves the latent "
+                    + (config.unet().levels() - 1) + " times), got " + req.width() + "x" + req.height());
+        }
+        int w = req.width() / factor;
+        int h = req.height() / factor;
         int z = config.unet().inChannels();
         int latentSize = w * h * z;
         Rng rng = req.rng().create(req.seed());
@@ -230,7 +237,7 @@ public final class StableDiffusion implements AutoCloseable {
             checkCancel(cancel);
             long d0 = System.nanoTime();
             listener.onProgress(new Progress(Phase.DECODING, 0, 1, image, 0));
-            images.add(new GeneratedImage(decodeImage(latent, w, h, z), seed, b));
+            images.add(new GeneratedImage(decodeImage(latent, w, h, z, factor), seed, b));
             double d = (System.nanoTime() - d0) / 1e9;
             decodeSeconds += d;
             listener.onProgress(new Progress(Phase.DECODING, 1, 1, image, d));
@@ -264,12 +271,12 @@ public final class StableDiffusion implements AutoCloseable {
     }
 
     /** Latent → pixels: divide by the scale factor, decode, map [-1, 1] to [0, 255] with rounding. */
-    private BufferedImage decodeImage(float[] latent, int w, int h, int z) {
+    private BufferedImage decodeImage(float[] latent, int w, int h, int z, int factor) {
         float[] scaled = new float[latent.length];
         for (int i = 0; i < latent.length; i++) {
             scaled[i] = latent[i] / LATENT_SCALE;
         }
-        return Images.toImage(vae.decode(scaled, w, h, z), w * 8, h * 8);
+        return Images.toImage(vae.decode(scaled, w, h, z), w * factor, h * factor);
     }
 
     /** Pixels → latent: VAE encoder, a sample of the posterior drawn with {@code rng}, times the scale factor. */

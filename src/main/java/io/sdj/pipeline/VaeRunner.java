@@ -17,7 +17,7 @@ final class VaeRunner {
         this.backend = backend;
     }
 
-    /** Latent [w, h, z] (already divided by the scale factor) to an image [8w, 8h, 3] roughly in [-1, 1]. */
+    /** Latent [w, h, z] (already divided by the scale factor) to an image [fw, fh, 3] roughly in [-1, 1]. */
     float[] decode(float[] latent, int w, int h, int z) {
         try (Graph g = new Graph("vae-decode")) {
             Tensor in = g.input("z", GgmlType.F32, w, h, z, 1);
@@ -30,7 +30,7 @@ final class VaeRunner {
         }
     }
 
-    /** Image [W, H, 3] in [-1, 1] to moments [W/8, H/8, 2z] (means first, then log-variances). */
+    /** Image [W, H, 3] in [-1, 1] to moments [W/f, H/f, 2z] (means first, then log-variances). */
     float[] encode(float[] image, int width, int height) {
         try (Graph g = new Graph("vae-encode")) {
             Tensor in = g.input("image", GgmlType.F32, width, height, 3, 1);

@@ -136,7 +136,7 @@ class OpsTest {
                 c.compute();
                 double err = rmsError(y.getFloats(), ref);
                 double bound = switch (type) {
-                    case F16 -> 2e-3;
+                    case F16 -> backend.equals("cpu") ? 2e-3 : 5e-3; // Vulkan rounds more in F16
                     case Q8_0 -> 1.5e-2;
                     default -> 0.15;
                 };
