@@ -1,0 +1,392 @@
+package io.sdj.cli;
+
+import io.sdj.SdjException;
+import io.sdj.runtime.GgmlType;
+import io.sdj.sampling.RngKind;
+import io.sdj.sampling.SamplerKind;
+import io.sdj.sampling.Scheduler;
+
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The parsed {@code sdj} command line. The flags, their spellings and their defaults are those of
+ * stable-diffusion.cpp's {@code sd-cli} (for the SD 1.x subset sdj implements), plus sdj's own {@code --backend},
+ * {@code --tokenizer} and {@code --list-devices}. Parse with {@link #parse(String...)}; {@link #helpText()} is the
+ * {@code --help} text.
+ *
+ * @param model            checkpoint path as given (-m); null only with --help or --list-devices
+ * @param tokenizer        CLIP merges file or tokenizer folder, or null to look next to the model
+ * @param backend          cpu, vulkan, cuda, a device name, or best
+ * @param threads          CPU threads as given; ≤ 0 means the number of physical cores
+ * @param weightType       --type, or null to keep the file's weight types
+ * @param prompt           the prompt ("" when not given)
+ * @param negativePrompt   the negative prompt
+ * @param width            -W as given; ≤ 0 means unset (the init image's width, else 512)
+ * @param height           -H as given; ≤ 0 means unset (the init image's height, else 512)
+ * @param steps            sampling steps
+ * @param cfgScale         classifier-free guidance scale
+ * @param sampler          sampling method
+ * @param scheduler        sigma schedule, or null for the sampler's default (discrete; lcm for the lcm sampler)
+ * @param seed             seed; negative picks a random one
+ * @param rng              noise generator
+ * @param initImage        init image for image-to-image, or null
+ * @param strength         image-to-image strength
+ * @param clipSkip         CLIP layers to skip as given; ≤ 0 means the model's default (1 for SD 1.x)
+ * @param batchCount       images to generate
+ * @param output           output path, possibly with a printf-style {@code %d} for the image index
+ * @param outputBeginIndex first index used in output names; negative means unset (0)
+ * @param verbose          debug logging and stack traces
+ * @param listDevices      list the ggml devices and exit
+ * @param help             print {@link #helpText()} and exit
+ */
+public record CliOptions(Path model, Path tokenizer, String backend, int threads, GgmlType weightType,
+                         String prompt, String negativePrompt, int width, int height, int steps, float cfgScale,
+                         SamplerKind sampler, Scheduler scheduler, long seed, RngKind rng, Path initImage,
+                         float strength, int clipSkip, int batchCount, String output, int outputBeginIndex,
+                         boolean verbose, boolean listDevices, boolean help) {
+
+    /** sd-cli's default output file. */
+    public static final String DEFAULT_OUTPUT = "output.png";
+    /** sd-cli's default seed. */
+    public static final long DEFAULT_SEED = 42;
+    /** sd-cli's default size when neither -W/-H nor an init image gives one. */
+    public static final int DEFAULT_SIZE = 512;
+    /** sd-cli's default img2img strength. */
+    public static final float DEFAULT_STRENGTH = 0.75f;
+
+    /** Weight types --type accepts (those ggml can hold SD weights in). */
+    static final List<GgmlType> WEIGHT_TYPES = List.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0,
+            GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K,
+            GgmlType.Q5_K, GgmlType.Q6_K);
+
+    /** sd-cli flags sdj knows but does not implement; they get a clearer message than an unknown flag. */
+    private static final Set<String> UNSUPPORTED = Set.of("-M", "--mode", "--vae", "--taesd", "--tae", "--control-net",
+            "--embd-dir", "--lora-model-dir", "--upscale-model", "--upscale-repeats", "--vae-tiling", "--fa",
+            "--diffusion-fa", "--offload-to-cpu", "--mmap", "--clip-on-cpu", "--vae-on-cpu", "--control-net-cpu",
+            "--control-image", "--control-strength", "--mask", "--sampler-rng", "--guidance", "--eta", "--preview",
+            "--preview-path", "--preview-interval", "--color", "--sigmas", "--prediction", "--tensor-type-rules",
+            "--clip_l", "--clip_g", "--t5xxl", "--llm", "--diffusion-model", "--ref-image", "-r", "--canny",
+            "--img-cfg-scale", "--slg-scale", "--skip-layers", "--skip-layer-start", "--skip-layer-end",
+            "--timestep-shift", "--flow-shift", "--cache-mode", "--photo-maker", "--vae-tile-size",
+            "--vae-relative-tile-size", "--vae-tile-overlap", "--video-frames", "--fps");
+
+    private static final Pattern DECIMAL = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
+
+    /** The options with every default (no model). */
+    public static CliOptions defaults() {
+        return new Builder().build();
+    }
+
+    /**
+     * Parses a command line. Later repetitions of a flag win, as in sd-cli.
+     *
+     * @throws UsageException for an unknown flag, a flag without its value, a value of the wrong form or range, a
+     *                        missing -m, or --strength without -i
+     */
+    public static CliOptions parse(String... args) {
+        Builder b = new Builder();
+        Map<String, Flag> byName = flagsByName();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            Flag flag = byName.get(arg);
+            if (flag == null) {
+                if (UNSUPPORTED.contains(arg)) {
+                    throw new UsageException("unsupported argument: " + arg + " (an sd-cli option sdj does not implement)");
+                }
+                throw new UsageException(arg.startsWith("-") ? "unknown argument: " + arg
+                        : "unexpected argument '" + arg + "' (values follow their flag, e.g. -p \"a prompt\")");
+            }
+            String value = null;
+            if (flag.takesValue()) {
+                if (++i >= args.length) {
+                    throw new UsageException(arg + ": missing value (" + flag.hint() + ")");
+                }
+                value = args[i];
+            }
+            flag.apply().accept(b, new Value(arg, value));
+        }
+        CliOptions o = b.build();
+        o.validate(b.strengthGiven);
+        return o;
+    }
+
+    private void validate(boolean strengthGiven) {
+        if (help || listDevices) {
+            return;
+        }
+        if (model == null) {
+            throw new UsageException("the following argument is required: -m/--model");
+        }
+        checkSize("--width", width);
+        checkSize("--height", height);
+        if (steps < 1) {
+            throw new UsageException("--steps: must be at least 1, got " + steps);
+        }
+        if (!(cfgScale >= 0) || Float.isInfinite(cfgScale)) {
+            throw new UsageException("--cfg-scale: must be a number ≥ 0, got " + cfgScale);
+        }
+        if (!(strength > 0 && strength <= 1)) {
+            throw new UsageException("--strength: must be in (0, 1], got " + strength);
+        }
+        if (strengthGiven && initImage == null) {
+            throw new UsageException("--strength applies to image-to-image only; give the init image with -i/--init-img");
+        }
+        if (clipSkip > 12) {
+            throw new UsageException("--clip-skip: must be at most 12 (the CLIP layer count), got " + clipSkip);
+        }
+        if (batchCount < 1) {
+            throw new UsageException("--batch-count: must be at least 1, got " + batchCount);
+        }
+        if (output.isEmpty()) {
+            throw new UsageException("--output: must not be empty");
+        }
+        if (backend.isBlank()) {
+            throw new UsageException("--backend: must not be empty (cpu, vulkan, cuda, best or a device name)");
+        }
+    }
+
+    private static void checkSize(String flag, int v) {
+        if (v > 0 && v % 64 != 0) {
+            throw new UsageException(flag + ": must be a multiple of 64 (the U-Net halves the latent three times), got " + v);
+        }
+    }
+
+    /** True when -W and -H are both set (sd-cli then resizes an init image to that size). */
+    public boolean sizeIsSet() {
+        return width > 0 && height > 0;
+    }
+
+    /** The text-to-image size: -W/-H where set, else 512. */
+    public int resolvedWidth() {
+        return width > 0 ? width : DEFAULT_SIZE;
+    }
+
+    /** The text-to-image size: -W/-H where set, else 512. */
+    public int resolvedHeight() {
+        return height > 0 ? height : DEFAULT_SIZE;
+    }
+
+    /** The {@code --help} text. */
+    public static String helpText() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("usage: sdj -m MODEL -p PROMPT [options]\n\n");
+        sb.append("Generates images with a Stable Diffusion 1.x checkpoint (.safetensors). The flags and defaults are\n");
+        sb.append("those of stable-diffusion.cpp's sd-cli; --backend, --tokenizer and --list-devices are sdj's own.\n\n");
+        sb.append("Options:\n");
+        List<Flag> flags = flags();
+        int width = 0;
+        for (Flag f : flags) {
+            width = Math.max(width, f.names().length());
+        }
+        for (Flag f : flags) {
+            String names = f.names();
+            String pad = " ".repeat(width - names.length() + 3);
+            sb.append("  ").append(names).append(pad);
+            String indent = "\n" + " ".repeat(width + 5);
+            sb.append(f.description().replace("\n", indent)).append('\n');
+        }
+        sb.append("\nExit status: 0 on success, 2 for a usage error, 1 when generation fails.\n");
+        return sb.toString();
+    }
+
+    /** A flag's raw text: the flag as written and its value (null for switches). */
+    private record Value(String flag, String text) {
+        int asInt() {
+            try {
+                return Integer.parseInt(text.trim());
+            } catch (NumberFormatException e) {
+                throw new UsageException(flag + ": expected an integer, got '" + text + "'");
+            }
+        }
+
+        long asLong() {
+            try {
+                return Long.parseLong(text.trim());
+            } catch (NumberFormatException e) {
+                throw new UsageException(flag + ": expected an integer, got '" + text + "'");
+            }
+        }
+
+        float asFloat() {
+            String t = text.trim();
+            if (!DECIMAL.matcher(t).matches()) {
+                throw new UsageException(flag + ": expected a number, got '" + text + "'");
+            }
+            float f = Float.parseFloat(t);
+            if (Float.isInfinite(f)) {
+                throw new UsageException(flag + ": " + text + " is out of range");
+            }
+            return f;
+        }
+
+        Path asPath() {
+            if (text.isEmpty()) {
+                throw new UsageException(flag + ": expected a path, got an empty string");
+            }
+            try {
+                return Path.of(text);
+            } catch (InvalidPathException e) {
+                throw new UsageException(flag + ": not a valid path: '" + text + "'");
+            }
+        }
+
+        /** Runs a name lookup that throws sdj's InvalidParameterException, re-labelled with the flag. */
+        <T> T lookup(java.util.function.Function<String, T> parser) {
+            try {
+                return parser.apply(text);
+            } catch (SdjException e) {
+                String m = e.getMessage();
+                int colon = m.indexOf(": ");
+                throw new UsageException(flag + ": " + (colon >= 0 ? m.substring(colon + 2) : m), e);
+            }
+        }
+    }
+
+    /**
+     * One flag: short and long spelling, a value hint (null for a switch), the help text and what it sets.
+     */
+    private record Flag(String shortName, String longName, String hint, String description,
+                        BiConsumer<Builder, Value> apply) {
+        boolean takesValue() {
+            return hint != null;
+        }
+
+        String names() {
+            String n = shortName == null ? longName : shortName + ", " + longName;
+            return hint == null ? n : n + " " + hint;
+        }
+    }
+
+    private static Map<String, Flag> flagsByName() {
+        Map<String, Flag> m = new LinkedHashMap<>();
+        for (Flag f : flags()) {
+            if (f.shortName() != null) {
+                m.put(f.shortName(), f);
+            }
+            m.put(f.longName(), f);
+        }
+        return m;
+    }
+
+    private static List<Flag> flags() {
+        String samplers = Arrays.stream(SamplerKind.values()).map(SamplerKind::cliName).collect(Collectors.joining(", "));
+        String schedulers = Arrays.stream(Scheduler.values()).map(Scheduler::cliName).collect(Collectors.joining(", "));
+        String rngs = Arrays.stream(RngKind.values()).map(RngKind::cliName).collect(Collectors.joining(", "));
+        String types = WEIGHT_TYPES.stream().map(GgmlType::cliName).collect(Collectors.joining(", "));
+        return List.of(
+                new Flag("-m", "--model", "<path>", "path to the model (SD 1.x .safetensors checkpoint); required",
+                        (b, v) -> b.model = v.asPath()),
+                new Flag("-p", "--prompt", "<string>", "the prompt to render (default: \"\")",
+                        (b, v) -> b.prompt = v.text()),
+                new Flag("-n", "--negative-prompt", "<string>", "the negative prompt (default: \"\")",
+                        (b, v) -> b.negativePrompt = v.text()),
+                new Flag("-W", "--width", "<int>", "image width in pixels, a multiple of 64 (default: 512, or the\n"
+                        + "init image's width)", (b, v) -> b.width = v.asInt()),
+                new Flag("-H", "--height", "<int>", "image height in pixels, a multiple of 64 (default: 512, or the\n"
+                        + "init image's height)", (b, v) -> b.height = v.asInt()),
+                new Flag(null, "--steps", "<int>", "number of sampling steps (default: 20)",
+                        (b, v) -> b.steps = v.asInt()),
+                new Flag(null, "--cfg-scale", "<float>", "unconditional guidance scale (default: 7.0)",
+                        (b, v) -> b.cfgScale = v.asFloat()),
+                new Flag(null, "--sampling-method", "<name>", "sampling method, one of [" + samplers + "]\n"
+                        + "(default: euler_a)", (b, v) -> b.sampler = v.lookup(SamplerKind::fromName)),
+                new Flag(null, "--scheduler", "<name>", "sigma schedule, one of [" + schedulers + "]\n"
+                        + "(default: discrete; lcm for the lcm sampler)",
+                        (b, v) -> b.scheduler = v.lookup(Scheduler::fromName)),
+                new Flag("-s", "--seed", "<int>", "RNG seed (default: 42; a negative seed picks a random one)",
+                        (b, v) -> b.seed = v.asLong()),
+                new Flag(null, "--rng", "<name>", "noise generator, one of [" + rngs + "] (default: cuda)",
+                        (b, v) -> b.rng = v.lookup(RngKind::fromName)),
+                new Flag(null, "--type", "<type>", "convert weights on load to this type, one of [" + types + "]\n"
+                        + "(default: the file's type)", (b, v) -> b.weightType = v.lookup(CliOptions::weightType)),
+                new Flag("-i", "--init-img", "<path>", "init image for image-to-image (default: none)",
+                        (b, v) -> b.initImage = v.asPath()),
+                new Flag(null, "--strength", "<float>", "image-to-image strength in (0, 1]: how much of the init\n"
+                        + "image is replaced by noise (default: 0.75; needs -i)", (b, v) -> {
+                    b.strength = v.asFloat();
+                    b.strengthGiven = true;
+                }),
+                new Flag(null, "--clip-skip", "<int>", "CLIP layers to skip: 1 uses the last layer, 2 the one before\n"
+                        + "(default: -1; <= 0 means 1 for SD 1.x)", (b, v) -> b.clipSkip = v.asInt()),
+                new Flag("-b", "--batch-count", "<int>", "number of images to generate; image i uses seed + i\n"
+                        + "(default: 1)", (b, v) -> b.batchCount = v.asInt()),
+                new Flag("-t", "--threads", "<int>", "CPU threads (default: -1; <= 0 means the number of physical\n"
+                        + "CPU cores)", (b, v) -> b.threads = v.asInt()),
+                new Flag("-o", "--output", "<path>", "where to write the image (default: ./output.png). A batch\n"
+                        + "writes NAME_0.png, NAME_1.png, ...; a printf-style %d (e.g.\n"
+                        + "out_%03d.png) numbers every image instead",
+                        (b, v) -> b.output = v.text()),
+                new Flag(null, "--output-begin-idx", "<int>", "first index in output names, >= 0 (default: 0)",
+                        (b, v) -> {
+                            int n = v.asInt();
+                            if (n < 0) {
+                                throw new UsageException(v.flag() + ": must be non-negative, got " + n);
+                            }
+                            b.outputBeginIndex = n;
+                        }),
+                new Flag(null, "--backend", "<name>", "where to compute: cpu, vulkan, cuda, a device name such as\n"
+                        + "Vulkan0, or best = the first hardware GPU, else the CPU\n(default: best)",
+                        (b, v) -> b.backend = v.text()),
+                new Flag(null, "--tokenizer", "<path>", "CLIP merges.txt, or a folder holding it (default: a\n"
+                        + "tokenizer/ folder or merges.txt next to the model)",
+                        (b, v) -> b.tokenizer = v.asPath()),
+                new Flag(null, "--list-devices", null, "list the compute devices ggml sees and exit",
+                        (b, v) -> b.listDevices = true),
+                new Flag("-v", "--verbose", null, "print extra info (debug log, stack traces on errors)",
+                        (b, v) -> b.verbose = true),
+                new Flag("-h", "--help", null, "show this help message and exit", (b, v) -> b.help = true));
+    }
+
+    private static GgmlType weightType(String name) {
+        GgmlType t = GgmlType.fromName("type", name);
+        if (!WEIGHT_TYPES.contains(t)) {
+            throw new UsageException("--type: " + t.cliName() + " is not a weight type; expected one of "
+                    + WEIGHT_TYPES.stream().map(GgmlType::cliName).collect(Collectors.joining(", ")));
+        }
+        return t;
+    }
+
+    /** Mutable state while parsing; every field starts at sd-cli's default. */
+    private static final class Builder {
+        private Path model;
+        private Path tokenizer;
+        private String backend = "best";
+        private int threads = -1;
+        private GgmlType weightType;
+        private String prompt = "";
+        private String negativePrompt = "";
+        private int width = -1;
+        private int height = -1;
+        private int steps = 20;
+        private float cfgScale = 7.0f;
+        private SamplerKind sampler = SamplerKind.EULER_A;
+        private Scheduler scheduler;
+        private long seed = DEFAULT_SEED;
+        private RngKind rng = RngKind.CUDA;
+        private Path initImage;
+        private float strength = DEFAULT_STRENGTH;
+        private boolean strengthGiven;
+        private int clipSkip = -1;
+        private int batchCount = 1;
+        private String output = DEFAULT_OUTPUT;
+        private int outputBeginIndex = -1;
+        private boolean verbose;
+        private boolean listDevices;
+        private boolean help;
+
+        CliOptions build() {
+            return new CliOptions(model, tokenizer, backend, threads, weightType, prompt, negativePrompt, width,
+                    height, steps, cfgScale, sampler, scheduler, seed, rng, initImage, strength, clipSkip, batchCount,
+                    output, outputBeginIndex, verbose, listDevices, help);
+        }
+    }
+}
