@@ -1,0 +1,110 @@
+package io.sdj.pipeline;
+
+import io.sdj.image.ImageCompare;
+import io.sdj.model.GoldenModel;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Image-for-image parity with stable-diffusion.cpp: every case of ../shared/golden/cases.tsv runs through the sdj
+ * CLI with sd-cli's exact arguments on the deterministic SD1.5 checkpoint (regenerated and checked against its
+ * published SHA-256) and is compared with the golden PNG: mean absolute difference per channel sample ≤ 0.25/255
+ * and maximum ≤ 4/255.
+ */
+@Tag("slow")
+class GoldenParityTest {
+    static final double MEAN_BOUND = 0.25;
+    static final int MAX_BOUND = 4;
+
+    record Case(String file, List<String> args) {
+        @Override
+        public String toString() {
+            return file;
+        }
+    }
+
+    static Stream<Case> cases() throws IOException {
+        Path tsv = GoldenModel.sharedDir().resolve("golden/cases.tsv");
+        List<Case> cases = new ArrayList<>();
+        for (String line : Files.readAllLines(tsv).subList(1, Files.readAllLines(tsv).size())) {
+            String[] cols = line.split("\t");
+            cases.add(new Case(cols[0], shellWords(cols[1])));
+        }
+        assertEquals(12, cases.size(), "cases in " + tsv);
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void matchesGolden(Case c) throws Exception {
+        Path golden = GoldenModel.sharedDir().resolve("golden");
+        Path model = GoldenModel.path();
+        Path work = Files.createTempDirectory("sdj-parity");
+        Files.copy(golden.resolve("init_128.png"), work.resolve("init_128.png"));
+        List<String> args = new ArrayList<>();
+        for (String a : c.args()) {
+            args.add(a.equals("MODEL") ? model.toString() : a);
+        }
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).equals("-o") || args.get(i).equals("-i")) {
+                args.set(i + 1, work.resolve(args.get(i + 1)).toString());
+            }
+        }
+        args.addAll(List.of("--backend", "cpu", "--tokenizer", GoldenModel.sharedDir().resolve("clip/merges.txt").toString()));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int code = io.sdj.cli.Main.run(args.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertEquals(0, code, "sdj failed:\n" + out.toString(StandardCharsets.UTF_8));
+        ImageCompare.Difference d = ImageCompare.compare(golden.resolve(c.file()), work.resolve(c.file()));
+        System.out.printf("%s: mean %.4f/255, max %d/255%n", c.file(), d.meanAbs(), d.maxAbs());
+        assertTrue(d.meanAbs() <= MEAN_BOUND && d.maxAbs() <= MAX_BOUND,
+                c.file() + ": " + d + " (bounds: mean ≤ " + MEAN_BOUND + ", max ≤ " + MAX_BOUND + ")");
+    }
+
+    /** Splits a command line the way a POSIX shell does for single-quoted words. */
+    static List<String> shellWords(String s) {
+        List<String> words = new ArrayList<>();
+        StringBuilder w = new StringBuilder();
+        boolean inWord = false;
+        boolean quoted = false;
+        for (char ch : s.toCharArray()) {
+            if (quoted) {
+                if (ch == '\'') {
+                    quoted = false;
+                } else {
+                    w.append(ch);
+                }
+            } else if (ch == '\'') {
+                quoted = true;
+                inWord = true;
+            } else if (Character.isWhitespace(ch)) {
+                if (inWord) {
+                    words.add(w.toString());
+                    w.setLength(0);
+                    inWord = false;
+                }
+            } else {
+                w.append(ch);
+                inWord = true;
+            }
+        }
+        if (inWord) {
+            words.add(w.toString());
+        }
+        return words;
+    }
+}
