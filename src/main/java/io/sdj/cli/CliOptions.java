@@ -108,11 +108,11 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
             String value = null;
             if (flag.takesValue()) {
                 if (++i >= args.length) {
-                    throw new UsageException(arg + ": missing value (" + flag.hint() + ")");
+                    throw new UsageException(flag.longName() + ": missing value (" + flag.hint() + ")");
                 }
                 value = args[i];
             }
-            flag.apply().accept(b, new Value(arg, value));
+            flag.apply().accept(b, new Value(flag.longName(), value));
         }
         CliOptions o = b.build();
         o.validate(b.strengthGiven);
@@ -191,14 +191,31 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
             String names = f.names();
             String pad = " ".repeat(width - names.length() + 3);
             sb.append("  ").append(names).append(pad);
-            String indent = "\n" + " ".repeat(width + 5);
-            sb.append(f.description().replace("\n", indent)).append('\n');
+            sb.append(wrap(f.description().replace('\n', ' '), 64, " ".repeat(width + 5))).append('\n');
         }
         sb.append("\nExit status: 0 on success, 2 for a usage error, 1 when generation fails.\n");
         return sb.toString();
     }
 
-    /** A flag's raw text: the flag as written and its value (null for switches). */
+    /** Breaks text at spaces into lines of at most {@code columns} characters, continuation lines indented. */
+    private static String wrap(String text, int columns, String indent) {
+        StringBuilder sb = new StringBuilder();
+        int lineLength = 0;
+        for (String word : text.split(" ")) {
+            if (lineLength > 0 && lineLength + 1 + word.length() > columns) {
+                sb.append('\n').append(indent);
+                lineLength = 0;
+            } else if (lineLength > 0) {
+                sb.append(' ');
+                lineLength++;
+            }
+            sb.append(word);
+            lineLength += word.length();
+        }
+        return sb.toString();
+    }
+
+    /** A flag's value as given (null for switches), with the flag's long name for messages. */
     private record Value(String flag, String text) {
         int asInt() {
             try {

@@ -14,6 +14,7 @@ import io.sdj.runtime.Backend;
 import io.sdj.runtime.DeviceInfo;
 import io.sdj.runtime.UnknownBackendException;
 import io.sdj.text.LoraTag;
+import io.sdj.text.TokenizerNotFoundException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,7 +65,9 @@ public final class Main {
      * @param err  where progress and errors go
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        // before anything can create a logger: slf4j-simple reads its settings once
         boolean verbose = List.of(args).contains("-v") || List.of(args).contains("--verbose");
+        configureLogging(verbose);
         CliOptions options;
         try {
             options = CliOptions.parse(args);
@@ -76,7 +79,6 @@ public final class Main {
             out.flush();
             return EXIT_OK;
         }
-        configureLogging(options.verbose());
         ProgressPrinter progress = new ProgressPrinter(err, isTerminal(err), options.batchCount());
         try {
             if (options.listDevices()) {
@@ -125,7 +127,13 @@ public final class Main {
         if (o.tokenizer() != null) {
             builder.tokenizer(o.tokenizer());
         }
-        try (StableDiffusion sd = builder.build()) {
+        StableDiffusion loaded;
+        try {
+            loaded = builder.build();
+        } catch (TokenizerNotFoundException e) {
+            throw new SdjException(e.getMessage() + "; or give it with --tokenizer PATH", e);
+        }
+        try (StableDiffusion sd = loaded) {
             GenerationResult result = sd.generate(request, progress, new CancellationToken());
             List<String> names = OutputNames.names(o.output(), result.images().size(), o.outputBeginIndex());
             List<String> saved = new ArrayList<>();
