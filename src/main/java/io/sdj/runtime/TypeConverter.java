@@ -4,10 +4,17 @@ import io.sdj.ggml.ggml_h;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
  * Converts tensor data between ggml types with ggml's own routines (row conversion and quantization), so that
- * quantized weights are bit-identical to what other ggml programs produce from the same source.
+ * quantized weights are bit-identical to what stable-diffusion.cpp produces from the same source.
+ *
+ * <p>Quantization always passes ggml an importance matrix of ones (one weight per column), as stable-diffusion.cpp
+ * does when it converts weights at load time. For Q8_0 ggml ignores it, but for Q4_0, Q4_1, Q5_0, Q5_1 and the
+ * k-quants its presence switches ggml from the plain reference rounding (for Q4_0: scale = max / -8) to the
+ * error-minimizing scale search, which gives different (and more accurate) blocks.
  */
 public final class TypeConverter {
     private TypeConverter() {
@@ -54,8 +61,18 @@ public final class TypeConverter {
                     throw new GgmlException(to + " needs an importance matrix, which sdj does not provide");
                 }
                 ggml_h.ggml_quantize_init(to.id());
-                ggml_h.ggml_quantize_chunk(to.id(), f32, dst, 0, rows, rowLength, MemorySegment.NULL);
+                ggml_h.ggml_quantize_chunk(to.id(), f32, dst, 0, rows, rowLength, unitImportance(rowLength, scratch));
             }
         }
+    }
+
+    /**
+     * The all-ones importance matrix that stable-diffusion.cpp hands to ggml_quantize_chunk: one weight per column of
+     * a row, shared by all rows.
+     */
+    private static MemorySegment unitImportance(long rowLength, Arena scratch) {
+        float[] ones = new float[Math.toIntExact(rowLength)];
+        Arrays.fill(ones, 1f);
+        return scratch.allocateFrom(ValueLayout.JAVA_FLOAT, ones);
     }
 }
