@@ -57,9 +57,6 @@ public final class TypeConverter {
                 if (!to.isQuantized()) {
                     throw new GgmlException("cannot convert to " + to);
                 }
-                if (ggml_h.ggml_quantize_requires_imatrix(to.id())) {
-                    throw new GgmlException(to + " needs an importance matrix, which sdj does not provide");
-                }
                 ggml_h.ggml_quantize_init(to.id());
                 ggml_h.ggml_quantize_chunk(to.id(), f32, dst, 0, rows, rowLength, unitImportance(rowLength, scratch));
             }
