@@ -63,12 +63,12 @@ public final class ResultTable {
         for (String l : compareByLabel.keySet()) {
             labelWidth = Math.max(labelWidth, l.length());
         }
-        String rowFormat = "%-" + labelWidth + "s  %-17s %10s %10s %10s %12s" + (withCompare ? " %11s" : "") + "%n";
+        String rowFormat = "%-" + labelWidth + "s  %-17s %10s %10s %10s %12s" + (withCompare ? " %11s" : "");
         StringBuilder out = new StringBuilder();
         out.append(title.stripTrailing()).append('\n');
-        out.append(String.format(Locale.ROOT, rowFormat, withCompare
+        row(out, rowFormat, withCompare
                 ? new Object[]{"configuration", "metric", "median", "min", "max", baseHeader, "vs compare"}
-                : new Object[]{"configuration", "metric", "median", "min", "max", baseHeader}));
+                : new Object[]{"configuration", "metric", "median", "min", "max", baseHeader});
         for (Configuration c : configs) {
             List<Sample> runs = sdj.get(c);
             for (Metric m : Metric.values()) {
@@ -84,7 +84,7 @@ public final class ResultTable {
                         value(Stats.max(v), m), vsBase, vsCompare}
                         : new Object[]{c.label(), m.label(), value(med, m), value(Stats.min(v), m),
                         value(Stats.max(v), m), vsBase};
-                out.append(String.format(Locale.ROOT, rowFormat, cells));
+                row(out, rowFormat, cells);
             }
         }
         for (Map.Entry<String, List<Sample>> e : compareByLabel.entrySet()) {
@@ -94,11 +94,15 @@ public final class ResultTable {
                 if (Double.isNaN(med)) {
                     continue;
                 }
-                out.append(String.format(Locale.ROOT, rowFormat, e.getKey(), m.label(), value(med, m),
-                        value(Stats.min(v), m), value(Stats.max(v), m), "", ""));
+                row(out, rowFormat, e.getKey(), m.label(), value(med, m), value(Stats.min(v), m),
+                        value(Stats.max(v), m), "", "");
             }
         }
         return out.toString();
+    }
+
+    private static void row(StringBuilder out, String format, Object... cells) {
+        out.append(String.format(Locale.ROOT, format, cells).stripTrailing()).append('\n');
     }
 
     private static List<Double> values(List<Sample> runs, Metric m) {

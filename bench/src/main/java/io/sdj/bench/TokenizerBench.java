@@ -30,9 +30,9 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class TokenizerBench {
-    /** A short prompt: 4 tokens. */
+    /** A short prompt: 3 tokens. */
     public static final String SHORT = "a lovely cat";
-    /** A long prompt with attention weights: about 150 tokens, two windows. */
+    /** A long prompt with attention weights: 150 tokens, two windows. */
     public static final String LONG = "a (highly detailed:1.2) photograph of an astronaut riding a white horse across "
             + "a red desert at sunset, dramatic clouds, volumetric light, dust in the air, 35mm film, shallow depth of "
             + "field, [blurry background], cinematic composition, golden hour, long shadows, intricate spacesuit with "

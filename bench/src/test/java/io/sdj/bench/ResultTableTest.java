@@ -65,7 +65,9 @@ class ResultTableTest {
     void withoutCompareThereIsNoCompareColumn() {
         ResultTable t = new ResultTable();
         t.addSdj(F16, sdj(4, 40, 3000));
-        assertTrue(!t.render("t").contains("vs compare"));
+        String text = t.render("t");
+        assertTrue(!text.contains("vs compare"), text);
+        assertTrue(text.lines().noneMatch(l -> l.endsWith(" ")), text);
     }
 
     private static String line(String text, String config, String metric) {
