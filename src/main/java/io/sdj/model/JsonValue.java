@@ -10,6 +10,35 @@ import java.util.Optional;
 /** A JSON value as {@link JsonParser} reads it. Objects keep their key order. */
 public sealed interface JsonValue {
 
+    /**
+     * A JSON string literal for {@code s}: quotes, backslash and the named control characters escaped as such, other
+     * control characters as lower-case six-character unicode escapes, everything else as it is (nlohmann::json's dump style).
+     */
+    static String quote(String s) {
+        StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\b' -> sb.append("\\b");
+                case '\f' -> sb.append("\\f");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        return sb.append('"').toString();
+    }
+
+
     /** A short name of the JSON kind ("object", "array", "string", "number", "boolean", "null") for messages. */
     String kind();
 
