@@ -32,7 +32,7 @@ test: bindings
 	$(MVN) test
 
 test-slow: bindings
-	$(MVN) test -Dsdj.test.excludedGroups=none -Dsdj.test.groups=slow
+	$(MVN) test -Dsdj.test.excludedGroups=none -Dsdj.test.groups=slow -Dsdj.test.reportsDirectory=$(CURDIR)/target/surefire-reports-slow
 
 # The deterministic SD 1.5 stand-in checkpoint (real weights cannot be downloaded here): same layout as the real
 # file, pseudo-random values, checked against the published SHA-256.
