@@ -51,7 +51,9 @@ fi
 # --- private apt state for the suite -----------------------------------------------------------------------------
 apt_dir=$work/apt-$suite
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$work/debs"
-echo "deb $mirror $suite main contrib" > "$apt_dir/sources.list"
+components="main contrib"
+[ $cuda = 1 ] && components="$components non-free"   # the CUDA runtime libraries are in non-free
+echo "deb $mirror $suite $components" > "$apt_dir/sources.list"
 APT=(apt-get -q -oDir::State::Lists="$apt_dir/lists" -oDir::Etc::SourceList="$apt_dir/sources.list"
      -oDir::Etc::SourceParts=/nonexistent -oDir::Cache="$apt_dir/cache" -oDir::State::status=/dev/null
      -oDebug::NoLocking=1 -oAPT::Sandbox::User=root)
@@ -75,7 +77,9 @@ if [ $cuda = 1 ]; then lock=$here/runtime-cuda.lock; want="$want $cuda_pkgs"; fi
 if [ $update = 1 ] || [ ! -f "$lock" ]; then
   refresh_lists
   log "resolving the package closure of: $want"
-  resolve $want | sort > "$work/resolved.txt"
+  # The NVIDIA driver's own libraries (libcuda1, libnvidia-*, nvidia-*) must come from the host, matching its kernel
+  # module; they are left out of the prefix.
+  resolve $want | grep -Ev '^(libcuda1|libnvidia-[^ ]*|nvidia-[^ ]*|glx-[^ ]*|update-glx) ' | sort > "$work/resolved.txt"
   [ -s "$work/resolved.txt" ] || die "apt resolved no packages for: $want"
 fi
 
