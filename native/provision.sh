@@ -49,7 +49,7 @@ if [ "${SDJ_USE_SYSTEM_GGML:-auto}" != 0 ] && command -v pkg-config >/dev/null &
 fi
 
 # --- private apt state for the suite -----------------------------------------------------------------------------
-apt_dir=$work/apt-$suite
+apt_dir=$work/apt-$suite$([ $cuda = 1 ] && echo -nonfree)
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$work/debs"
 components="main contrib"
 [ $cuda = 1 ] && components="$components non-free"   # the CUDA runtime libraries are in non-free
