@@ -49,7 +49,7 @@ if [ "${SDJ_USE_SYSTEM_GGML:-auto}" != 0 ] && command -v pkg-config >/dev/null &
 fi
 
 # --- private apt state for the suite -----------------------------------------------------------------------------
-apt_dir=$work/apt-$suite$([ $cuda = 1 ] && echo -nonfree)
+apt_dir=$work/apt-$suite$(if [ $cuda = 1 ]; then echo -nonfree; fi)
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$work/debs"
 components="main contrib"
 [ $cuda = 1 ] && components="$components non-free"   # the CUDA runtime libraries are in non-free
@@ -131,7 +131,8 @@ done < "$lock"
 [ $bad = 0 ] || die "package checksums differ from $(basename "$lock"); refusing to use them"
 
 # --- extract into the prefix (only when the lock changed) --------------------------------------------------------
-stamp=$(sha256sum "$lock" | cut -d' ' -f1)
+# the stamp covers the lock and the prefix location (runtime.env and the ICD manifest hold absolute paths)
+stamp="$(sha256sum "$lock" | cut -d' ' -f1) $prefix"
 if [ -f "$prefix/.stamp" ] && [ "$(cat "$prefix/.stamp")" = "$stamp" ]; then
   log "prefix $prefix is up to date ($(grep -vc '^#' "$lock") packages verified)"
   exit 0
