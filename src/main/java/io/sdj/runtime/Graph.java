@@ -62,10 +62,8 @@ public final class Graph extends GgmlContext {
         return new Tensor(p, this);
     }
 
-    private MemorySegment own(Tensor t) {
-        if (!t.owner().isOpen()) {
-            return t.ptr(); // throws with the tensor's name
-        }
+    /** The tensor's pointer; throws if its owner (this graph or a weight store) was closed. */
+    private static MemorySegment own(Tensor t) {
         return t.ptr();
     }
 
