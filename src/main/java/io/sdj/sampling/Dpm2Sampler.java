@@ -21,9 +21,7 @@ final class Dpm2Sampler extends Sampler {
             float sigma = sigmas[i];
             float sigmaNext = sigmas[i + 1];
             float[] den = run.denoise(x, sigma);
-            for (int j = 0; j < n; j++) {
-                d[j] = (x[j] - den[j]) / sigma;
-            }
+            derivative(x, den, sigma, d);
             if (sigmaNext == 0) {
                 float dt = sigmaNext - sigma;
                 for (int j = 0; j < n; j++) {

@@ -30,9 +30,7 @@ final class IpndmSampler extends Sampler {
             float sigmaNext = sigmas[i + 1];
             float[] den = run.denoise(x, sigma);
             float[] dCur = new float[n];
-            for (int j = 0; j < n; j++) {
-                dCur[j] = (x[j] - den[j]) / sigma;
-            }
+            derivative(x, den, sigma, dCur);
             int order = Math.min(MAX_ORDER, i + 1);
             float h = sigmaNext - sigma;
             float[] h1 = histSize >= 1 ? hist[histSize - 1] : null;

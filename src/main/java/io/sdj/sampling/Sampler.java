@@ -106,4 +106,11 @@ public abstract sealed class Sampler
     public String toString() {
         return kind().cliName() + (kind().usesEta() ? "(eta=" + eta() + ")" : "");
     }
+
+    /** The probability-flow ODE derivative (k-diffusion's to_d): {@code out = (x - denoised) / sigma}, in float. */
+    static void derivative(float[] x, float[] denoised, float sigma, float[] out) {
+        for (int j = 0; j < x.length; j++) {
+            out[j] = (x[j] - denoised[j]) / sigma;
+        }
+    }
 }
