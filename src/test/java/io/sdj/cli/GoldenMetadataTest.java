@@ -2,11 +2,11 @@ package io.sdj.cli;
 
 import io.sdj.image.ImageParameters;
 import io.sdj.image.PngInfo;
+import io.sdj.model.GoldenCases;
 import io.sdj.pipeline.GenerationRequest;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,11 +22,10 @@ class GoldenMetadataTest {
     @Test
     void sdCliArgumentsGiveTheGoldenParameters() throws IOException {
         Path golden = CliRun.shared().resolve("golden");
-        List<String> lines = Files.readAllLines(golden.resolve("cases.tsv"));
         int checked = 0;
-        for (String line : lines.subList(1, lines.size())) {
-            String[] cols = line.split("\t");
-            List<String> args = shellWords(cols[1].replace("MODEL", "sd15_random_seed1.safetensors"));
+        for (GoldenCases.Case c : GoldenCases.all()) {
+            List<String> args = new ArrayList<>(c.args());
+            args.replaceAll(a -> a.equals("MODEL") ? "sd15_random_seed1.safetensors" : a);
             // -i is relative to the folder sd-cli ran in; -o is not part of the metadata
             int i = args.indexOf("-i");
             if (i >= 0) {
@@ -35,43 +34,16 @@ class GoldenMetadataTest {
             CliOptions o = CliOptions.parse(args.toArray(String[]::new));
             GenerationRequest r = Main.request(o);
             String ours = Main.metadata(o, r, r.seed());
-            String theirs = PngInfo.readParameters(golden.resolve(cols[0])).orElseThrow();
+            String theirs = PngInfo.readParameters(golden.resolve(c.file())).orElseThrow();
             ImageParameters.Generator sdj = ImageParameters.Generator.SDJ;
             ImageParameters.Generator sdcpp = ImageParameters.Generator.STABLE_DIFFUSION_CPP;
             String expected = theirs.replace("Version: " + sdcpp.name() + ",", "Version: " + sdj.name() + ",")
                     .replace("{\"commit\":\"" + sdcpp.commit() + "\",\"name\":\"" + sdcpp.name() + "\",\"version\":\""
                             + sdcpp.version() + "\"}", "{\"commit\":\"" + sdj.commit() + "\",\"name\":\"" + sdj.name()
                             + "\",\"version\":\"" + sdj.version() + "\"}");
-            assertEquals(expected, ours, cols[0]);
+            assertEquals(expected, ours, c.file());
             checked++;
         }
         assertEquals(12, checked);
-    }
-
-    /** Splits a POSIX shell word list with single quotes (all cases.tsv uses). */
-    private static List<String> shellWords(String s) {
-        List<String> words = new ArrayList<>();
-        StringBuilder w = new StringBuilder();
-        boolean inWord = false;
-        boolean quoted = false;
-        for (char c : s.toCharArray()) {
-            if (c == '\'') {
-                quoted = !quoted;
-                inWord = true;
-            } else if (c == ' ' && !quoted) {
-                if (inWord) {
-                    words.add(w.toString());
-                    w.setLength(0);
-                    inWord = false;
-                }
-            } else {
-                w.append(c);
-                inWord = true;
-            }
-        }
-        if (inWord) {
-            words.add(w.toString());
-        }
-        return words;
     }
 }
