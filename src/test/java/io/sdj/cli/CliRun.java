@@ -1,11 +1,12 @@
 package io.sdj.cli;
 
+import io.sdj.model.GoldenModel;
+
 import io.sdj.model.TinySd15Writer;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -40,15 +41,10 @@ record CliRun(int status, String out, String err) {
     }
 
     static Path shared() {
-        String prop = System.getProperty("sdj.shared");
-        Path dir = prop != null ? Path.of(prop) : Path.of("../shared");
-        if (!Files.isDirectory(dir)) {
-            throw new IllegalStateException("shared folder not found at " + dir.toAbsolutePath());
-        }
-        return dir;
+        return GoldenModel.sharedDir();
     }
 
     static Path merges() {
-        return shared().resolve("clip").resolve("merges.txt");
+        return GoldenModel.merges();
     }
 }

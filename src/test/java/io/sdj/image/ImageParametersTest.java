@@ -1,5 +1,7 @@
 package io.sdj.image;
 
+import io.sdj.model.GoldenModel;
+
 import io.sdj.InvalidParameterException;
 import org.junit.jupiter.api.Test;
 
@@ -11,9 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class ImageParametersTest {
 
     static Path golden(String file) {
-        String p = System.getProperty("sdj.shared");
-        Path shared = p == null || p.isBlank() ? Path.of("../shared") : Path.of(p);
-        return shared.resolve("golden").resolve(file);
+        return GoldenModel.sharedDir().resolve("golden").resolve(file);
     }
 
     private static ImageParameters.Builder sdcpp() {

@@ -14,7 +14,16 @@ public final class GoldenModel {
     /** The shared reference folder: system property {@code sdj.shared}, else {@code ../shared}. */
     public static Path sharedDir() {
         String p = System.getProperty("sdj.shared");
-        return (p == null || p.isBlank() ? Path.of("../shared") : Path.of(p)).toAbsolutePath().normalize();
+        Path dir = (p == null || p.isBlank() ? Path.of("../shared") : Path.of(p)).toAbsolutePath().normalize();
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalStateException("shared folder not found at " + dir);
+        }
+        return dir;
+    }
+
+    /** The CLIP BPE merges file of SD 1.x in the shared folder (tests only; sdj does not ship it). */
+    public static Path merges() {
+        return sharedDir().resolve("clip").resolve("merges.txt");
     }
 
     /** The repository root: the nearest folder at or above the working directory that holds pom.xml. */

@@ -1,12 +1,12 @@
 package io.sdj.pipeline;
 
 import io.sdj.image.ImageCompare;
+import io.sdj.model.GoldenCases;
 import io.sdj.model.GoldenModel;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -30,27 +30,15 @@ class GoldenParityTest {
     static final double MEAN_BOUND = 0.25;
     static final int MAX_BOUND = 4;
 
-    record Case(String file, List<String> args) {
-        @Override
-        public String toString() {
-            return file;
-        }
-    }
-
-    static Stream<Case> cases() throws IOException {
-        Path tsv = GoldenModel.sharedDir().resolve("golden/cases.tsv");
-        List<Case> cases = new ArrayList<>();
-        for (String line : Files.readAllLines(tsv).subList(1, Files.readAllLines(tsv).size())) {
-            String[] cols = line.split("\t");
-            cases.add(new Case(cols[0], shellWords(cols[1])));
-        }
-        assertEquals(12, cases.size(), "cases in " + tsv);
+    static Stream<GoldenCases.Case> cases() {
+        List<GoldenCases.Case> cases = GoldenCases.all();
+        assertEquals(12, cases.size(), "cases in ../shared/golden/cases.tsv");
         return cases.stream();
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void matchesGolden(Case c) throws Exception {
+    void matchesGolden(GoldenCases.Case c) throws Exception {
         Path golden = GoldenModel.sharedDir().resolve("golden");
         Path model = GoldenModel.path();
         Path work = Files.createTempDirectory("sdj-parity");
@@ -64,7 +52,7 @@ class GoldenParityTest {
                 args.set(i + 1, work.resolve(args.get(i + 1)).toString());
             }
         }
-        args.addAll(List.of("--backend", "cpu", "--tokenizer", GoldenModel.sharedDir().resolve("clip/merges.txt").toString()));
+        args.addAll(List.of("--backend", "cpu", "--tokenizer", GoldenModel.merges().toString()));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int code = io.sdj.cli.Main.run(args.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(out, true, StandardCharsets.UTF_8));
@@ -73,38 +61,5 @@ class GoldenParityTest {
         System.out.printf("%s: mean %.4f/255, max %d/255%n", c.file(), d.meanAbs(), d.maxAbs());
         assertTrue(d.meanAbs() <= MEAN_BOUND && d.maxAbs() <= MAX_BOUND,
                 c.file() + ": " + d + " (bounds: mean ≤ " + MEAN_BOUND + ", max ≤ " + MAX_BOUND + ")");
-    }
-
-    /** Splits a command line the way a POSIX shell does for single-quoted words. */
-    static List<String> shellWords(String s) {
-        List<String> words = new ArrayList<>();
-        StringBuilder w = new StringBuilder();
-        boolean inWord = false;
-        boolean quoted = false;
-        for (char ch : s.toCharArray()) {
-            if (quoted) {
-                if (ch == '\'') {
-                    quoted = false;
-                } else {
-                    w.append(ch);
-                }
-            } else if (ch == '\'') {
-                quoted = true;
-                inWord = true;
-            } else if (Character.isWhitespace(ch)) {
-                if (inWord) {
-                    words.add(w.toString());
-                    w.setLength(0);
-                    inWord = false;
-                }
-            } else {
-                w.append(ch);
-                inWord = true;
-            }
-        }
-        if (inWord) {
-            words.add(w.toString());
-        }
-        return words;
     }
 }

@@ -37,7 +37,7 @@ class PipelineTest {
         dir = Files.createTempDirectory("sdj-tiny");
         model = dir.resolve("tiny.safetensors");
         TinySd15Writer.writeDefault(model);
-        merges = GoldenModel.sharedDir().resolve("clip/merges.txt");
+        merges = GoldenModel.merges();
         sd = StableDiffusion.builder().model(model).tokenizer(merges).backend("cpu").threads(2).build();
     }
 

@@ -1,6 +1,7 @@
 package io.sdj.text;
 
-import java.nio.file.Files;
+import io.sdj.model.GoldenModel;
+
 import java.nio.file.Path;
 
 /** Locates ../shared (system property sdj.shared, else ../shared) and loads the CLIP tokenizer once per JVM. */
@@ -11,16 +12,11 @@ final class SharedFiles {
     }
 
     static Path shared() {
-        String prop = System.getProperty("sdj.shared");
-        Path dir = prop != null ? Path.of(prop) : Path.of("../shared");
-        if (!Files.isDirectory(dir)) {
-            throw new IllegalStateException("shared folder not found at " + dir.toAbsolutePath());
-        }
-        return dir;
+        return GoldenModel.sharedDir();
     }
 
     static Path merges() {
-        return shared().resolve("clip").resolve("merges.txt");
+        return GoldenModel.merges();
     }
 
     static synchronized ClipTokenizer tokenizer() {
