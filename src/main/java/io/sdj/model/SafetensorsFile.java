@@ -36,7 +36,7 @@ import java.util.Optional;
  * 2 GB included) owned by a shared {@link Arena} that {@link #close()} releases; no tensor data is copied to the heap
  * unless asked for ({@link #readFloats(String)}). Reads are safe from several threads until the file is closed.
  */
-public final class SafetensorsFile implements AutoCloseable {
+public final class SafetensorsFile implements TensorSource {
     private static final Logger LOG = LoggerFactory.getLogger(SafetensorsFile.class);
 
     /** Largest header accepted (the reference implementation's limit). */
@@ -263,6 +263,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /** The file this was opened from. */
+    @Override
     public Path path() {
         return path;
     }
@@ -278,11 +279,13 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /** All tensors in header order (unmodifiable). */
+    @Override
     public Map<String, TensorInfo> tensors() {
         return tensors;
     }
 
     /** True when the file has a tensor of this name. */
+    @Override
     public boolean contains(String name) {
         return tensors.containsKey(name);
     }
@@ -306,6 +309,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /** The {@code __metadata__} strings (empty when the header has none). */
+    @Override
     public Map<String, String> metadata() {
         return metadata;
     }
@@ -333,6 +337,7 @@ public final class SafetensorsFile implements AutoCloseable {
      * @throws ModelFormatException if the tensor is missing, has another dtype, or has more elements than a Java
      *                              array holds
      */
+    @Override
     public float[] readFloats(String name) {
         TensorInfo t = info(name);
         long n = t.elementCount();
@@ -361,6 +366,32 @@ public final class SafetensorsFile implements AutoCloseable {
                     + "; only F32, F16 and BF16 tensors can be read as floats");
         }
         return out;
+    }
+
+    /**
+     * Copies the tensor's bytes with positional reads (see {@link TensorSource#read}), not through the mapping, so
+     * the checkpoint's pages do not add to the process's resident memory.
+     */
+    @Override
+    public void read(TensorInfo tensor, MemorySegment dst) {
+        checkOpen();
+        if (dst.byteSize() != tensor.byteSize()) {
+            throw new IllegalArgumentException(tensor.name() + ": destination has " + dst.byteSize()
+                    + " bytes, the tensor " + tensor.byteSize());
+        }
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            ByteBuffer bb = dst.asByteBuffer();
+            long pos = tensor.offset();
+            while (bb.hasRemaining()) {
+                int n = ch.read(bb, pos);
+                if (n < 0) {
+                    throw new ModelFormatException(path, tensor.name(), "the file ends inside this tensor's data");
+                }
+                pos += n;
+            }
+        } catch (IOException e) {
+            throw new ModelFormatException(path, tensor.name(), "cannot read its data: " + e.getMessage(), e);
+        }
     }
 
     /** True until {@link #close()} has been called. */
