@@ -1,7 +1,9 @@
 package io.sdj.cli;
 
 import io.sdj.SdjException;
+import io.sdj.pipeline.GenerationRequest;
 import io.sdj.runtime.GgmlType;
+import io.sdj.sampling.Prediction;
 import io.sdj.sampling.RngKind;
 import io.sdj.sampling.SamplerKind;
 import io.sdj.sampling.Scheduler;
@@ -40,10 +42,12 @@ import java.util.stream.Collectors;
  * @param rng              noise generator
  * @param initImage        init image for image-to-image, or null
  * @param strength         image-to-image strength
- * @param clipSkip         CLIP layers to skip as given; ≤ 0 means the model's default (1 for SD 1.x)
+ * @param clipSkip         CLIP layers to skip as given; ≤ 0 means the model's default (1 for SD 1.x, 2 for SD 2.x
+ *                         and SDXL)
  * @param batchCount       images to generate
  * @param output           output path, possibly with a printf-style {@code %d} for the image index
  * @param outputBeginIndex first index used in output names; negative means unset (0)
+ * @param prediction       --prediction (eps or v), or null for the model's own (SD 2.x: sd.cpp's probe)
  * @param verbose          debug logging and stack traces
  * @param listDevices      list the ggml devices and exit
  * @param help             print {@link #helpText()} and exit
@@ -52,7 +56,7 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
                          String prompt, String negativePrompt, int width, int height, int steps, float cfgScale,
                          SamplerKind sampler, Scheduler scheduler, long seed, RngKind rng, Path initImage,
                          float strength, int clipSkip, int batchCount, String output, int outputBeginIndex,
-                         boolean verbose, boolean listDevices, boolean help) {
+                         Prediction prediction, boolean verbose, boolean listDevices, boolean help) {
 
     /** sd-cli's default output file. */
     public static final String DEFAULT_OUTPUT = "output.png";
@@ -73,7 +77,7 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
             "--embd-dir", "--lora-model-dir", "--upscale-model", "--upscale-repeats", "--vae-tiling", "--fa",
             "--diffusion-fa", "--offload-to-cpu", "--mmap", "--clip-on-cpu", "--vae-on-cpu", "--control-net-cpu",
             "--control-image", "--control-strength", "--mask", "--sampler-rng", "--guidance", "--eta", "--preview",
-            "--preview-path", "--preview-interval", "--color", "--sigmas", "--prediction", "--tensor-type-rules",
+            "--preview-path", "--preview-interval", "--color", "--sigmas", "--tensor-type-rules",
             "--clip_l", "--clip_g", "--t5xxl", "--llm", "--diffusion-model", "--ref-image", "-r", "--canny",
             "--img-cfg-scale", "--slg-scale", "--skip-layers", "--skip-layer-start", "--skip-layer-end",
             "--timestep-shift", "--flow-shift", "--cache-mode", "--photo-maker", "--vae-tile-size",
@@ -126,10 +130,8 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
         if (model == null) {
             throw new UsageException("the following argument is required: -m/--model");
         }
-        checkSize("--width", width);
-        checkSize("--height", height);
-        if (steps < 1) {
-            throw new UsageException("--steps: must be at least 1, got " + steps);
+        if (steps < 1 || steps > GenerationRequest.MAX_STEPS) {
+            throw new UsageException("--steps: must be 1 to " + GenerationRequest.MAX_STEPS + ", got " + steps);
         }
         if (!(cfgScale >= 0) || Float.isInfinite(cfgScale)) {
             throw new UsageException("--cfg-scale: must be a number ≥ 0, got " + cfgScale);
@@ -140,11 +142,12 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
         if (strengthGiven && initImage == null) {
             throw new UsageException("--strength applies to image-to-image only; give the init image with -i/--init-img");
         }
-        if (clipSkip > 12) {
-            throw new UsageException("--clip-skip: must be at most 12 (the CLIP layer count), got " + clipSkip);
+        if (clipSkip > GenerationRequest.MAX_CLIP_SKIP) {
+            throw new UsageException("--clip-skip: must be at most " + GenerationRequest.MAX_CLIP_SKIP + ", got "
+                    + clipSkip);
         }
-        if (batchCount < 1) {
-            throw new UsageException("--batch-count: must be at least 1, got " + batchCount);
+        if (batchCount < 1 || batchCount > GenerationRequest.MAX_BATCH) {
+            throw new UsageException("--batch-count: must be 1 to " + GenerationRequest.MAX_BATCH + ", got " + batchCount);
         }
         if (output.isEmpty()) {
             throw new UsageException("--output: must not be empty");
@@ -154,10 +157,24 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
         }
     }
 
-    private static void checkSize(String flag, int v) {
-        if (v > 0 && v % 64 != 0) {
-            throw new UsageException(flag + ": must be a multiple of 64 (the U-Net halves the latent three times), got " + v);
+    /** A -W/-H value: 1 to {@link GenerationRequest#MAX_SIZE}; the model aligns it up to its spatial multiple. */
+    private static int size(Value v) {
+        int n = v.asInt();
+        if (n < 1 || n > GenerationRequest.MAX_SIZE) {
+            throw new UsageException(v.flag() + ": must be 1 to " + GenerationRequest.MAX_SIZE + " pixels, got " + n);
         }
+        return n;
+    }
+
+    /** sd-cli's --prediction values; sdj runs the LDM ones. */
+    private static Prediction prediction(String name) {
+        return switch (name) {
+            case "eps" -> Prediction.EPS;
+            case "v" -> Prediction.V;
+            case "edm_v", "sd3_flow", "flux_flow", "flux2_flow" -> throw new UsageException("--prediction: " + name
+                    + " is an sd-cli value for models sdj does not run; sdj takes eps or v");
+            default -> throw new UsageException("--prediction: unknown value '" + name + "'; expected eps or v");
+        };
     }
 
     /** True when -W and -H are both set (sd-cli then resizes an init image to that size). */
@@ -300,16 +317,17 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
         String rngs = Arrays.stream(RngKind.values()).map(RngKind::cliName).collect(Collectors.joining(", "));
         String types = WEIGHT_TYPES.stream().map(GgmlType::cliName).collect(Collectors.joining(", "));
         return List.of(
-                new Flag("-m", "--model", "<path>", "path to the model (SD 1.x .safetensors checkpoint); required",
+                new Flag("-m", "--model", "<path>", "path to the model (SD 1.x, SD 2.x or SDXL .safetensors\ncheckpoint); required",
                         (b, v) -> b.model = v.asPath()),
                 new Flag("-p", "--prompt", "<string>", "the prompt to render (default: \"\")",
                         (b, v) -> b.prompt = v.text()),
                 new Flag("-n", "--negative-prompt", "<string>", "the negative prompt (default: \"\")",
                         (b, v) -> b.negativePrompt = v.text()),
-                new Flag("-W", "--width", "<int>", "image width in pixels, a multiple of 64 (default: 512, or the\n"
-                        + "init image's width)", (b, v) -> b.width = v.asInt()),
-                new Flag("-H", "--height", "<int>", "image height in pixels, a multiple of 64 (default: 512, or the\n"
-                        + "init image's height)", (b, v) -> b.height = v.asInt()),
+                new Flag("-W", "--width", "<int>", "image width in pixels (default: 512, or the init image's\n"
+                        + "width); aligned up to the model's multiple (64 for SD 1.x/2.x, 32 for SDXL)",
+                        (b, v) -> b.width = size(v)),
+                new Flag("-H", "--height", "<int>", "image height in pixels (default: 512, or the init image's\n"
+                        + "height); aligned up like the width", (b, v) -> b.height = size(v)),
                 new Flag(null, "--steps", "<int>", "number of sampling steps (default: 20)",
                         (b, v) -> b.steps = v.asInt()),
                 new Flag(null, "--cfg-scale", "<float>", "unconditional guidance scale (default: 7.0)",
@@ -333,7 +351,11 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
                     b.strengthGiven = true;
                 }),
                 new Flag(null, "--clip-skip", "<int>", "CLIP layers to skip: 1 uses the last layer, 2 the one before\n"
-                        + "(default: -1; <= 0 means 1 for SD 1.x)", (b, v) -> b.clipSkip = v.asInt()),
+                        + "(default: -1; <= 0 means 1 for SD 1.x, 2 for SD 2.x and SDXL)",
+                        (b, v) -> b.clipSkip = v.asInt()),
+                new Flag(null, "--prediction", "<type>", "what the model predicts: eps or v (default: the model's;\n"
+                        + "for SD 2.x a probe pass decides, as in sd-cli)",
+                        (b, v) -> b.prediction = prediction(v.text())),
                 new Flag("-b", "--batch-count", "<int>", "number of images to generate; image i uses seed + i\n"
                         + "(default: 1)", (b, v) -> b.batchCount = v.asInt()),
                 new Flag("-t", "--threads", "<int>", "CPU threads (default: -1; <= 0 means the number of physical\n"
@@ -396,6 +418,7 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
         private int batchCount = 1;
         private String output = DEFAULT_OUTPUT;
         private int outputBeginIndex = -1;
+        private Prediction prediction;
         private boolean verbose;
         private boolean listDevices;
         private boolean help;
@@ -403,7 +426,7 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
         CliOptions build() {
             return new CliOptions(model, tokenizer, backend, threads, weightType, prompt, negativePrompt, width,
                     height, steps, cfgScale, sampler, scheduler, seed, rng, initImage, strength, clipSkip, batchCount,
-                    output, outputBeginIndex, verbose, listDevices, help);
+                    output, outputBeginIndex, prediction, verbose, listDevices, help);
         }
     }
 }

@@ -35,7 +35,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The {@code sdj} command: stable-diffusion.cpp's {@code sd-cli} for SD 1.x on the JVM (flags in {@link CliOptions}).
+ * The {@code sdj} command: stable-diffusion.cpp's {@code sd-cli} for SD 1.x, SD 2.x and SDXL on the JVM (flags in {@link CliOptions}).
  * Progress goes to stderr, the summary (where each image went, per-phase timings) to stdout. Every failure is one
  * line on stderr, {@code sdj: error: ...}, with exit status {@value #EXIT_USAGE} for a wrong command line and
  * {@value #EXIT_FAILURE} when generation fails (missing or unusable files included); {@code -v} adds the stack trace.
@@ -123,7 +123,7 @@ public final class Main {
         log.debug("options: {}; threads {}", o, threads);
 
         StableDiffusion.Builder builder = StableDiffusion.builder().model(model).backend(o.backend())
-                .threads(threads).weightType(o.weightType()).listener(progress);
+                .threads(threads).weightType(o.weightType()).prediction(o.prediction()).listener(progress);
         if (o.tokenizer() != null) {
             builder.tokenizer(o.tokenizer());
         }
@@ -134,6 +134,9 @@ public final class Main {
             throw new SdjException(e.getMessage() + "; or give it with --tokenizer PATH", e);
         }
         try (StableDiffusion sd = loaded) {
+            progress.endLine();
+            out.printf(Locale.ROOT, "model: %s, %s-prediction, latent %s%n", sd.family().displayName(),
+                    sd.prediction().name().toLowerCase(Locale.ROOT), sd.latentFormat());
             GenerationResult result = sd.generate(request, progress, new CancellationToken());
             List<String> names = OutputNames.names(o.output(), result.images().size(), o.outputBeginIndex());
             List<String> saved = new ArrayList<>();
@@ -165,10 +168,6 @@ public final class Main {
             } else {
                 width = init.getWidth();
                 height = init.getHeight();
-                if (width % 64 != 0 || height % 64 != 0) {
-                    throw new UsageException("the init image is " + width + "x" + height + ", not a multiple of 64; "
-                            + "give the size to scale it to with -W and -H");
-                }
             }
             b.initImage(init).strength(o.strength());
         }

@@ -11,24 +11,14 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Tells model families apart by tensor names and shapes, and explains why a file is not something sdj runs.
- *
- * <p>Rules, first match wins:
- * <ol>
- *   <li>a name starts with {@code conditioner.embedders.} → {@link ModelVersion#SDXL};</li>
- *   <li>a name starts with {@code cond_stage_model.model.} (OpenCLIP) → {@link ModelVersion#SD2};</li>
- *   <li>names start with diffusers module names ({@code down_blocks.}, {@code mid_block.}, {@code up_blocks.},
- *       {@code time_embedding.}, {@code text_model.}, {@code encoder.down_blocks.}, {@code decoder.up_blocks.},
- *       {@code unet.}, {@code vae.}, {@code text_encoder.}) → {@link ModelVersion#DIFFUSERS};</li>
- *   <li>with {@code model.diffusion_model.input_blocks.0.0.weight}: the cross-attention context width (dim 1 of the
- *       first {@code attn2.to_k.weight}) 2048 → SDXL, 1024 → SD2; otherwise SD 1.x when the context equals the
- *       hidden width of a {@code cond_stage_model.transformer.text_model.} CLIP (or is 768 when the file has no
- *       text encoder); then 9 input channels → {@link ModelVersion#SD1_INPAINT}, 8 →
- *       {@link ModelVersion#SD1_PIX2PIX}, else {@link ModelVersion#SD1};</li>
- *   <li>anything else → {@link ModelVersion#UNKNOWN}.</li>
- * </ol>
+ * Recognises the model files sdj does not run, so that each gets one clear error naming what was found, and
+ * summarises a file's tensors for messages. The families sdj runs recognise their own files
+ * ({@code io.sdj.family.ModelFamilies}); this class is asked only when none of them did, or before them for the
+ * kinds that share their prefixes (inpainting and InstructPix2Pix U-Nets, the SDXL refiner).
  */
 public final class ModelDetector {
+
+    private static final String UNET = "model.diffusion_model.";
 
     private static final String[] DIFFUSERS_PREFIXES = {
         "down_blocks.", "mid_block.", "up_blocks.", "time_embedding.", "text_model.", "encoder.down_blocks.",
@@ -38,101 +28,54 @@ public final class ModelDetector {
     private ModelDetector() {
     }
 
-    /** The family of an open file. */
-    public static ModelVersion detect(SafetensorsFile file) {
-        return detect(file.tensors());
-    }
-
-    /** The family of a set of tensors (rules in the class comment). */
-    public static ModelVersion detect(Map<String, TensorInfo> tensors) {
-        if (anyPrefix(tensors, "conditioner.embedders.")) {
-            return ModelVersion.SDXL;
+    /**
+     * What an unsupported file looks like, if it is one sdj knows of: "SD 3" / "SD 3.5" (joint blocks), "FLUX"
+     * (double/single stream blocks), "an inpainting U-Net" (9 input channels), "an InstructPix2Pix U-Net" (8), "the
+     * SDXL refiner" (only the OpenCLIP bigG encoder), "a diffusers-named file"; null when nothing matched.
+     */
+    public static String unsupportedKind(Map<String, TensorInfo> tensors) {
+        if (anyPrefix(tensors, UNET + "joint_blocks.") || anyPrefix(tensors, "joint_blocks.")) {
+            return "SD 3 / SD 3.5 (MMDiT 'joint_blocks')";
         }
-        if (anyPrefix(tensors, "cond_stage_model.model.")) {
-            return ModelVersion.SD2;
+        if (anyPrefix(tensors, UNET + "double_blocks.") || anyPrefix(tensors, "double_blocks.")
+                || anyPrefix(tensors, UNET + "single_blocks.")) {
+            return "FLUX ('double_blocks' / 'single_blocks')";
         }
-        for (String p : DIFFUSERS_PREFIXES) {
-            if (anyPrefix(tensors, p)) {
-                return ModelVersion.DIFFUSERS;
+        if (anyPrefix(tensors, "conditioner.embedders.0.model.") && !anyPrefix(tensors, "conditioner.embedders.1.")) {
+            return "the SDXL refiner (only the OpenCLIP bigG text encoder 'conditioner.embedders.0.model')";
+        }
+        TensorInfo convIn = tensors.get(UNET + "input_blocks.0.0.weight");
+        if (convIn != null && convIn.rank() == 4) {
+            if (convIn.dim(1) == 9) {
+                return "an inpainting U-Net (9 input channels)";
+            }
+            if (convIn.dim(1) == 8) {
+                return "an InstructPix2Pix U-Net (8 input channels)";
             }
         }
-        TensorInfo convIn = tensors.get(Sd1Component.UNET.name("input_blocks.0.0.weight"));
-        if (convIn == null || convIn.rank() != 4) {
-            return ModelVersion.UNKNOWN;
+        if (!anyPrefix(tensors, UNET)) {
+            for (String p : DIFFUSERS_PREFIXES) {
+                if (anyPrefix(tensors, p)) {
+                    return "a diffusers-named component file ('" + p + "*')";
+                }
+            }
         }
-        Optional<Long> context = contextDim(tensors);
-        if (context.isEmpty()) {
-            return ModelVersion.UNKNOWN;
-        }
-        long ctx = context.get();
-        if (ctx == 2048) {
-            return ModelVersion.SDXL;
-        }
-        if (ctx == 1024) {
-            return ModelVersion.SD2;
-        }
-        TensorInfo tok = tensors.get(Sd1Component.CLIP.name("embeddings.token_embedding.weight"));
-        boolean sd1Shaped = tok != null ? tok.rank() == 2 && tok.dim(1) == ctx : ctx == 768;
-        if (!sd1Shaped) {
-            return ModelVersion.UNKNOWN;
-        }
-        return switch ((int) convIn.dim(1)) {
-            case 9 -> ModelVersion.SD1_INPAINT;
-            case 8 -> ModelVersion.SD1_PIX2PIX;
-            default -> ModelVersion.SD1;
-        };
+        return null;
     }
 
     /** Dim 1 of the first U-Net cross-attention key weight (input_blocks.1.1 when present), if any. */
     public static Optional<Long> contextDim(Map<String, TensorInfo> tensors) {
-        TensorInfo t = tensors.get(Sd1Component.UNET.name("input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight"));
+        TensorInfo t = tensors.get(UNET + "input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight");
         if (t == null) {
             String best = null;
             for (String n : tensors.keySet()) {
-                if (n.startsWith(Sd1Component.UNET.prefix()) && n.endsWith(".attn2.to_k.weight")
-                        && (best == null || n.compareTo(best) < 0)) {
+                if (n.startsWith(UNET) && n.endsWith(".attn2.to_k.weight") && (best == null || n.compareTo(best) < 0)) {
                     best = n;
                 }
             }
             t = best == null ? null : tensors.get(best);
         }
         return t != null && t.rank() == 2 ? Optional.of(t.dim(1)) : Optional.empty();
-    }
-
-    /**
-     * Fails unless the file is SD 1.x.
-     *
-     * @throws UnsupportedModelException saying what the file was recognised as and what was found in it
-     */
-    public static void requireSd1(SafetensorsFile file) {
-        ModelVersion v = detect(file);
-        if (v != ModelVersion.SD1) {
-            throw new UnsupportedModelException(file.path(), v, explain(v, file.tensors()));
-        }
-    }
-
-    /** Why a file of this kind is not run, with a summary of its tensors. */
-    public static String explain(ModelVersion v, Map<String, TensorInfo> tensors) {
-        String found = "found " + summarize(tensors);
-        Optional<Long> ctx = contextDim(tensors);
-        String ctxText = ctx.map(c -> ", cross-attention context " + c).orElse("");
-        return switch (v) {
-            case SD1 -> "SD 1.x checkpoint; " + found;
-            case SD1_INPAINT -> "recognised as an SD 1.x inpainting model (9 U-Net input channels); unsupported (yet): "
-                    + "sdj runs SD 1.x text-to-image checkpoints (4 input channels). " + found;
-            case SD1_PIX2PIX -> "recognised as an SD 1.x InstructPix2Pix model (8 U-Net input channels); unsupported (yet): "
-                    + "sdj runs SD 1.x text-to-image checkpoints (4 input channels). " + found;
-            case SD2 -> "recognised as SD 2.x (OpenCLIP text encoder 'cond_stage_model.model.*'" + ctxText
-                    + "); unsupported (yet): sdj runs SD 1.x checkpoints only. " + found;
-            case SDXL -> "recognised as SDXL ('conditioner.embedders.*'" + ctxText
-                    + "); unsupported (yet): sdj runs SD 1.x checkpoints only. " + found;
-            case DIFFUSERS -> "looks like a diffusers component file (diffusers module names); diffusers layouts are "
-                    + "unsupported for now: use the original single-file checkpoint (model.diffusion_model.*, "
-                    + "first_stage_model.*, cond_stage_model.transformer.text_model.*). " + found;
-            case UNKNOWN -> "not a recognised Stable Diffusion checkpoint: sdj expects SD 1.x in the original LDM layout "
-                    + "(model.diffusion_model.*, first_stage_model.*, cond_stage_model.transformer.text_model.*" 
-                    + ", cross-attention context equal to the CLIP width, 768 for SD 1.x)" + ctxText + ". " + found;
-        };
     }
 
     /**
@@ -197,11 +140,11 @@ public final class ModelDetector {
     public static void checkContainer(Path path) {
         if (Files.isDirectory(path)) {
             if (Files.exists(path.resolve("model_index.json")) || Files.isDirectory(path.resolve("unet"))) {
-                throw new UnsupportedModelException(path, ModelVersion.DIFFUSERS, "is a diffusers folder "
+                throw new UnsupportedModelException(path, "a diffusers folder", "is a diffusers folder "
                         + "(model_index.json / unet/ / vae/ / text_encoder/); diffusers layouts are unsupported for now: "
                         + "use the original single-file .safetensors checkpoint");
             }
-            throw new UnsupportedModelException(path, ModelVersion.UNKNOWN,
+            throw new UnsupportedModelException(path, "unknown",
                     "is a directory without model_index.json; expected a .safetensors checkpoint file");
         }
         if (!Files.exists(path)) {
@@ -223,15 +166,15 @@ public final class ModelDetector {
             }
         }
         if (n >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
-            throw new UnsupportedModelException(path, ModelVersion.UNKNOWN, "is a zip archive (a PyTorch .ckpt/.pt "
+            throw new UnsupportedModelException(path, "unknown", "is a zip archive (a PyTorch .ckpt/.pt "
                     + "pickle checkpoint?); sdj reads only .safetensors: convert the checkpoint to safetensors first");
         }
         if (n >= 2 && (head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5) {
-            throw new UnsupportedModelException(path, ModelVersion.UNKNOWN, "is a Python pickle (legacy PyTorch "
+            throw new UnsupportedModelException(path, "unknown", "is a Python pickle (legacy PyTorch "
                     + "checkpoint); sdj reads only .safetensors: convert the checkpoint to safetensors first");
         }
         if (n >= 4 && head[0] == 'G' && head[1] == 'G' && head[2] == 'U' && head[3] == 'F') {
-            throw new UnsupportedModelException(path, ModelVersion.UNKNOWN,
+            throw new UnsupportedModelException(path, "unknown",
                     "is a GGUF file; unsupported (yet): sdj reads .safetensors checkpoints");
         }
     }

@@ -5,17 +5,21 @@ import io.sdj.SdjException;
 import java.nio.file.Path;
 
 /**
- * A model file is well formed but holds a model family or layout sdj does not run (yet), for example SD 2.x, SDXL
- * or a diffusers folder. The message says what was recognised and what sdj supports.
+ * A model file is well formed but holds a model family or layout sdj does not run (yet), for example SD 3, FLUX or an
+ * inpainting U-Net. The message says what was recognised and what sdj supports.
  */
 public class UnsupportedModelException extends SdjException {
     private final transient Path file;
-    private final ModelVersion version;
+    private final String recognisedAs;
 
-    public UnsupportedModelException(Path file, ModelVersion version, String detail) {
+    /**
+     * @param recognisedAs what the file was recognised as ("SD 3", "SDXL refiner", "diffusers folder", ...), or
+     *                     "unknown" when nothing matched
+     */
+    public UnsupportedModelException(Path file, String recognisedAs, String detail) {
         super((file == null ? "<unknown file>" : file.toString()) + ": " + detail);
         this.file = file;
-        this.version = version;
+        this.recognisedAs = recognisedAs;
     }
 
     /** The file or folder that was rejected. */
@@ -23,8 +27,8 @@ public class UnsupportedModelException extends SdjException {
         return file;
     }
 
-    /** What the file was recognised as ({@link ModelVersion#UNKNOWN} when nothing matched). */
-    public ModelVersion version() {
-        return version;
+    /** What the file was recognised as ("unknown" when nothing matched). */
+    public String recognisedAs() {
+        return recognisedAs;
     }
 }

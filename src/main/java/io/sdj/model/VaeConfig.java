@@ -30,9 +30,38 @@ public record VaeConfig(int imageChannels, int ch, List<Integer> chMult, int num
         if (chMult.isEmpty()) {
             throw new InvalidParameterException("vae.ch_mult", "needs at least one level");
         }
+        if (chMult.size() > UnetConfig.MAX_LEVELS) {
+            throw new InvalidParameterException("vae.ch_mult", "has " + chMult.size() + " levels; at most "
+                    + UnetConfig.MAX_LEVELS + " are accepted");
+        }
         for (int m : chMult) {
             UnetConfig.positive("vae.ch_mult", m);
+            UnetConfig.atMost("vae.ch_mult", ch * (long) m, UnetConfig.MAX_WIDTH);
         }
+        UnetConfig.atMost("vae.num_res_blocks", numResBlocks, UnetConfig.MAX_DEPTH);
+        UnetConfig.atMost("vae.z_channels", zChannels, UnetConfig.MAX_WIDTH);
+        UnetConfig.atMost("vae.embed_dim", embedDim, UnetConfig.MAX_WIDTH);
+        UnetConfig.atMost("vae.image_channels", imageChannels, UnetConfig.MAX_WIDTH);
+        for (int level = 0; level < chMult.size(); level++) {
+            if (ch * chMult.get(level) % GROUPS != 0) {
+                throw new InvalidParameterException("vae.ch_mult", "level " + level + " is " + ch * chMult.get(level)
+                        + " channels wide, not a multiple of the " + GROUPS + " GroupNorm groups");
+            }
+        }
+    }
+
+    /** GroupNorm groups of every VAE norm layer. */
+    public static final int GROUPS = 32;
+
+    /** How much smaller the latent is than the image (2^(levels - 1)). */
+    public int downscale() {
+        return 1 << (levels() - 1);
+    }
+
+    /** A one-line summary for logs and messages. */
+    public String describe() {
+        return "ch " + ch + ", mult " + chMult + ", res blocks " + numResBlocks + ", z " + zChannels + ", embed "
+                + embedDim;
     }
 
     /** Number of resolution levels. */

@@ -36,6 +36,24 @@ public final class Layers {
         return g.add(y, g.reshape(bias, 1, 1, bias.ne(0), 1));
     }
 
+    /**
+     * A convolution run on a scaled input, as sd.cpp runs SDXL's VAE: {@code conv(x · scale) / scale + bias}. With
+     * F16 kernels the scaled input is rounded to F16, so a power-of-two scale trades overflow for subnormals; 1 is a
+     * plain {@link #conv2d(Graph, Tensor, Tensor, Tensor, int, int)}.
+     */
+    public static Tensor conv2d(Graph g, Tensor x, Scope s, int stride, int pad, float scale) {
+        if (scale == 1.0f) {
+            return conv2d(g, x, s, stride, pad);
+        }
+        Tensor y = g.conv2d(s.get("weight"), g.scale(x, scale), stride, stride, pad, pad, 1, 1);
+        y = g.scale(y, 1.0f / scale);
+        if (!s.has("bias")) {
+            return y;
+        }
+        Tensor bias = s.get("bias");
+        return g.add(y, g.reshape(bias, 1, 1, bias.ne(0), 1));
+    }
+
     /** Convolution from a scope holding {@code weight} and {@code bias}. */
     public static Tensor conv2d(Graph g, Tensor x, Scope s, int stride, int pad) {
         return conv2d(g, x, s.get("weight"), s.has("bias") ? s.get("bias") : null, stride, pad);

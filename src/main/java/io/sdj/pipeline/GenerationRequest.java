@@ -28,8 +28,8 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
         negativePrompt = negativePrompt == null ? "" : negativePrompt;
         checkSize("width", width);
         checkSize("height", height);
-        if (steps < 1) {
-            throw new InvalidParameterException("steps", "must be at least 1, got " + steps);
+        if (steps < 1 || steps > MAX_STEPS) {
+            throw new InvalidParameterException("steps", "must be 1 to " + MAX_STEPS + ", got " + steps);
         }
         if (!Float.isFinite(cfgScale) || cfgScale < 0) {
             throw new InvalidParameterException("cfg_scale", "must be a finite number ≥ 0, got " + cfgScale);
@@ -46,20 +46,31 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
         if (!(strength > 0 && strength <= 1)) {
             throw new InvalidParameterException("strength", "must be in (0, 1], got " + strength);
         }
-        if (clipSkip > 12) {
-            throw new InvalidParameterException("clip_skip", "must be at most 12 (the CLIP layer count), got " + clipSkip);
+        if (clipSkip > MAX_CLIP_SKIP) {
+            throw new InvalidParameterException("clip_skip", "must be at most " + MAX_CLIP_SKIP
+                    + " (and at most the text encoder's layer count), got " + clipSkip);
         }
-        if (batchCount < 1) {
-            throw new InvalidParameterException("batch_count", "must be at least 1, got " + batchCount);
+        if (batchCount < 1 || batchCount > MAX_BATCH) {
+            throw new InvalidParameterException("batch_count", "must be 1 to " + MAX_BATCH + ", got " + batchCount);
         }
         if (seed < 0) {
             seed = ThreadLocalRandom.current().nextLong(0, 1L << 31);
         }
     }
 
+    /** Largest width or height accepted (pixels). */
+    public static final int MAX_SIZE = 16384;
+    /** Largest step count accepted (the models have 1000 training timesteps). */
+    public static final int MAX_STEPS = 1000;
+    /** Largest batch accepted. */
+    public static final int MAX_BATCH = 256;
+    /** Largest clip skip accepted before the model's own layer count is known. */
+    public static final int MAX_CLIP_SKIP = 64;
+
     private static void checkSize(String name, int v) {
-        if (v < 8 || v % 8 != 0) {
-            throw new InvalidParameterException(name, "must be a positive multiple of 8, got " + v);
+        if (v < 1 || v > MAX_SIZE) {
+            throw new InvalidParameterException(name, "must be 1 to " + MAX_SIZE + " pixels, got " + v
+                    + " (sizes that are not a multiple of the model's spatial factor are aligned up)");
         }
     }
 
@@ -68,9 +79,9 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
         return initImage != null;
     }
 
-    /** The effective clip skip (values ≤ 0 mean sd.cpp's default, 1 for SD1). */
-    public int effectiveClipSkip() {
-        return clipSkip <= 0 ? 1 : clipSkip;
+    /** The effective clip skip: values ≤ 0 mean the family's default (sd.cpp: 1 for SD 1.x, 2 for SD 2.x/SDXL). */
+    public int effectiveClipSkip(int familyDefault) {
+        return clipSkip <= 0 ? familyDefault : clipSkip;
     }
 
     /** A builder with sd-cli's defaults. */

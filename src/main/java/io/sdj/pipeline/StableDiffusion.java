@@ -1,12 +1,18 @@
 package io.sdj.pipeline;
 
 import io.sdj.InvalidParameterException;
+import io.sdj.family.Conditioner;
+import io.sdj.family.ConditionRequest;
+import io.sdj.family.Conditioning;
+import io.sdj.family.DiffusionModel;
+import io.sdj.family.LatentFormat;
+import io.sdj.family.ModelFamilies;
+import io.sdj.family.ModelFamily;
+import io.sdj.model.LdmLayout;
+import io.sdj.model.ModelConfig;
 import io.sdj.model.ModelDetector;
 import io.sdj.model.SafetensorsFile;
-import io.sdj.model.Sd1Component;
-import io.sdj.model.Sd1Config;
-import io.sdj.model.Sd1Layout;
-import io.sdj.nn.Scope;
+import io.sdj.model.TensorSource;
 import io.sdj.runtime.Backend;
 import io.sdj.runtime.GgmlType;
 import io.sdj.runtime.WeightStore;
@@ -19,11 +25,7 @@ import io.sdj.sampling.Sampler;
 import io.sdj.sampling.SamplingCancelledException;
 import io.sdj.sampling.Scalings;
 import io.sdj.sampling.SigmaTable;
-import io.sdj.text.ClipTextModel;
 import io.sdj.text.ClipTokenizer;
-import io.sdj.text.TokenizedPrompt;
-import io.sdj.unet.UNet;
-import io.sdj.vae.AutoencoderKL;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,12 +34,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A loaded Stable Diffusion 1.x model: load once with {@link #builder()}, then {@link #generate} as many images as
- * needed. Generations on one instance run one at a time (concurrent calls queue); {@link #close()} frees all native
- * memory.
+ * A loaded Stable Diffusion model of any family sdj runs (SD 1.x, SD 2.x, SDXL; {@link #family()}): load once with
+ * {@link #builder()}, then {@link #generate} as many images as needed. Generations on one instance run one at a time
+ * (concurrent calls queue); {@link #close()} frees all native memory.
  *
  * <pre>{@code
  * try (StableDiffusion sd = StableDiffusion.builder().model(Path.of("sd15.safetensors")).build()) {
@@ -48,16 +51,15 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class StableDiffusion implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StableDiffusion.class);
-    /** SD1's latent scale factor. */
-    public static final float LATENT_SCALE = 0.18215f;
 
     private final Path modelPath;
-    private final Sd1Config config;
+    private final ModelFamily family;
+    private final ModelConfig config;
     private final Backend backend;
     private final WeightStore weights;
     private final ClipTokenizer tokenizer;
-    private final TextEncoder textEncoder;
-    private final UNetRunner unet;
+    private final Conditioner conditioner;
+    private final DiffusionModel unet;
     private final VaeRunner vae;
     private final Denoiser denoiser;
     private final GgmlType weightType;
@@ -73,6 +75,7 @@ public final class StableDiffusion implements AutoCloseable {
         if (!Files.isRegularFile(b.model)) {
             throw new InvalidParameterException("model", "no such file: " + b.model);
         }
+        ModelDetector.checkContainer(b.model);
         this.modelPath = b.model;
         this.weightType = b.weightType;
         this.tokenizer = b.tokenizer != null
@@ -80,25 +83,35 @@ public final class StableDiffusion implements AutoCloseable {
                 : ClipTokenizer.forModel(b.model);
         Backend be = null;
         WeightStore ws = null;
-        try (SafetensorsFile file = SafetensorsFile.open(b.model)) {
-            ModelDetector.requireSd1(file);
-            Sd1Config cfg = Sd1Layout.infer(file);
-            Sd1Layout.validate(file, cfg);
-            this.config = cfg;
-            float[] alphas = file.contains(Sd1Layout.ALPHAS_CUMPROD) ? file.readFloats(Sd1Layout.ALPHAS_CUMPROD) : null;
-            this.denoiser = new Denoiser(alphas != null && alphas.length == SigmaTable.TIMESTEPS
-                    ? SigmaTable.fromAlphasCumprod(alphas) : SigmaTable.ldmLinear(), Prediction.EPS);
+        Conditioner cond = null;
+        DiffusionModel dm = null;
+        try (TensorSource file = SafetensorsFile.open(b.model)) {
+            this.family = ModelFamilies.detect(file);
+            this.config = family.configure(file);
+            SigmaTable table = sigmaTable(file);
             be = Backend.open(b.backend);
             be.setThreads(b.threads);
             ProgressListener listener = b.listener;
             long t0 = System.nanoTime();
-            ws = WeightLoader.load(file, List.of(Sd1Component.UNET.prefix(), Sd1Component.CLIP.prefix(),
-                            Sd1Component.VAE.prefix()), be, new WeightTypePolicy(b.weightType), "sd1",
+            ws = WeightLoader.load(file, LdmLayout.expectedTensors(config).keySet(), config.components(), be,
+                    family.weightTypes(b.weightType), family.displayName(),
                     (n, total) -> listener.onProgress(new Progress(Phase.LOADING_WEIGHTS, n, total, 0,
                             (System.nanoTime() - t0) / 1e9)));
+            cond = family.conditioner(config, ws, be, tokenizer);
+            dm = family.diffusionModel(config, ws, be);
+            Prediction prediction = b.prediction != null ? b.prediction : family.detectPrediction(dm);
+            this.denoiser = new Denoiser(table, prediction);
             this.backend = be;
             this.weights = ws;
+            this.conditioner = cond;
+            this.unet = dm;
         } catch (RuntimeException e) {
+            if (dm != null) {
+                dm.close();
+            }
+            if (cond != null) {
+                cond.close();
+            }
             if (ws != null) {
                 ws.close();
             }
@@ -107,12 +120,26 @@ public final class StableDiffusion implements AutoCloseable {
             }
             throw e;
         }
-        this.textEncoder = new TextEncoder(new ClipTextModel(config.clip(), Scope.of(weights, Sd1Component.CLIP.prefix())), backend);
-        this.unet = new UNetRunner(new UNet(config.unet(), Scope.of(weights, Sd1Component.UNET.prefix())), backend);
-        this.vae = new VaeRunner(new AutoencoderKL(config.vae(), Scope.of(weights, Sd1Component.VAE.prefix())), backend);
+        this.vae = new VaeRunner(family.autoencoder(config, weights), backend);
         this.loadSeconds = (System.nanoTime() - start) / 1e9;
-        LOG.info("loaded {} ({}) in {} s: {} MiB of weights on {}", modelPath.getFileName(), Sd1Layout.describe(config),
-                String.format("%.2f", loadSeconds), weights.bufferBytes() >> 20, backend.device().name());
+        LOG.info("loaded {}: {}, {}-prediction, latent {} {} in {} s: {} MiB of weights on {}", modelPath.getFileName(),
+                family.displayName(), prediction().name().toLowerCase(Locale.ROOT), family.latentFormat(),
+                config.describe(), String.format(Locale.ROOT, "%.2f", loadSeconds), weights.bufferBytes() >> 20,
+                backend.device().name());
+    }
+
+    /** The file's own alphas_cumprod when it has a valid one (SD 1.x/2.x files), else sd.cpp's computed table. */
+    private static SigmaTable sigmaTable(TensorSource file) {
+        if (!file.contains(LdmLayout.ALPHAS_CUMPROD)) {
+            return SigmaTable.ldmLinear();
+        }
+        float[] alphas = file.readFloats(LdmLayout.ALPHAS_CUMPROD);
+        try {
+            return SigmaTable.fromAlphasCumprod(alphas);
+        } catch (InvalidParameterException e) {
+            LOG.warn("{}: ignoring its alphas_cumprod ({}); using the computed schedule", file.path(), e.getMessage());
+            return SigmaTable.ldmLinear();
+        }
     }
 
     public static Builder builder() {
@@ -124,8 +151,32 @@ public final class StableDiffusion implements AutoCloseable {
         return loadSeconds;
     }
 
-    public Sd1Config config() {
+    /** The model's family. */
+    public ModelFamily family() {
+        return family;
+    }
+
+    /** The configuration read from the file. */
+    public ModelConfig config() {
         return config;
+    }
+
+    /** What the U-Net predicts (given at load, or detected). */
+    public Prediction prediction() {
+        return denoiser.prediction();
+    }
+
+    /** The diffusion latents' format. */
+    public LatentFormat latentFormat() {
+        return family.latentFormat();
+    }
+
+    /**
+     * The multiple every width and height is aligned up to: the VAE's and the U-Net's downscaling together (64 for
+     * SD 1.x/2.x, 32 for SDXL).
+     */
+    public int spatialMultiple() {
+        return config.vae().downscale() * config.unet().downscale();
     }
 
     public Path modelPath() {
@@ -172,15 +223,16 @@ public final class StableDiffusion implements AutoCloseable {
     }
 
     private GenerationResult run(GenerationRequest req, ProgressListener listener, CancellationToken cancel) {
-        int factor = 1 << (config.vae().levels() - 1);
-        int multiple = factor << (config.unet().levels() - 1);
-        if (req.width() % multiple != 0 || req.height() % multiple != 0) {
-            throw new InvalidParameterException(req.width() % multiple != 0 ? "width" : "height", "must be a multiple of "
-                    + multiple + " for this model (the VAE scales by " + factor + " and the U-Net halves the latent "
-                    + (config.unet().levels() - 1) + " times), got " + req.width() + "x" + req.height());
+        int factor = config.vae().downscale();
+        int multiple = spatialMultiple();
+        int width = align(req.width(), multiple);
+        int height = align(req.height(), multiple);
+        if (width != req.width() || height != req.height()) {
+            LOG.warn("{}x{} is not a multiple of {} for this {} model; aligned up to {}x{}", req.width(), req.height(),
+                    multiple, family.displayName(), width, height);
         }
-        int w = req.width() / factor;
-        int h = req.height() / factor;
+        int w = width / factor;
+        int h = height / factor;
         int z = config.unet().inChannels();
         int latentSize = w * h * z;
         Rng rng = req.rng().create(req.seed());
@@ -193,26 +245,19 @@ public final class StableDiffusion implements AutoCloseable {
         if (req.isImageToImage()) {
             long t0 = System.nanoTime();
             listener.onProgress(new Progress(Phase.IMAGE_ENCODING, 0, 1, 0, 0));
-            initLatent = encodeImage(req.initImage(), req.width(), req.height(), rng);
+            initLatent = encodeImage(req.initImage(), width, height, rng);
             encodeSeconds = (System.nanoTime() - t0) / 1e9;
             listener.onProgress(new Progress(Phase.IMAGE_ENCODING, 1, 1, 0, encodeSeconds));
         }
         checkCancel(cancel);
 
         long t0 = System.nanoTime();
-        int clipSkip = req.effectiveClipSkip();
+        ConditionRequest condRequest = new ConditionRequest(req.effectiveClipSkip(family.defaultClipSkip()), width, height);
         boolean useUncond = req.cfgScale() != 1.0f;
         int textJobs = useUncond ? 2 : 1;
         listener.onProgress(new Progress(Phase.TEXT_ENCODING, 0, textJobs, 0, 0));
-        TokenizedPrompt condTokens = tokenizer.tokenizeWeighted(req.prompt());
-        float[] cond = textEncoder.encode(condTokens, clipSkip);
-        float[] uncond = null;
-        int uncondLen = 0;
-        if (useUncond) {
-            TokenizedPrompt uncondTokens = tokenizer.tokenizeWeighted(req.negativePrompt());
-            uncond = textEncoder.encode(uncondTokens, clipSkip);
-            uncondLen = uncondTokens.length();
-        }
+        Conditioning cond = conditioner.encode(req.prompt(), condRequest);
+        Conditioning uncond = useUncond ? conditioner.encodeNegative(req.negativePrompt(), condRequest) : null;
         double textSeconds = (System.nanoTime() - t0) / 1e9;
         listener.onProgress(new Progress(Phase.TEXT_ENCODING, textJobs, textJobs, 0, textSeconds));
 
@@ -220,7 +265,7 @@ public final class StableDiffusion implements AutoCloseable {
         double decodeSeconds = 0;
         List<GeneratedImage> images = new ArrayList<>();
         int steps = sigmas.length - 1;
-        ModelFn model = denoiseFunction(w, h, cond, condTokens.length(), uncond, uncondLen, req.cfgScale());
+        ModelFn model = denoiseFunction(w, h, cond, uncond, req.cfgScale());
         for (int b = 0; b < req.batchCount(); b++) {
             checkCancel(cancel);
             long seed = req.seed() + b;
@@ -245,19 +290,24 @@ public final class StableDiffusion implements AutoCloseable {
         return new GenerationResult(images, req, new Timings(textSeconds, encodeSeconds, sampleSeconds, decodeSeconds, steps));
     }
 
+    /** {@code v} rounded up to a multiple of {@code multiple}. */
+    static int align(int v, int multiple) {
+        return (v + multiple - 1) / multiple * multiple;
+    }
+
     /**
-     * D(x, σ) for the sampler: scale the input by c_in, run the U-Net for the prompt (and for the negative prompt
-     * when guidance is on), combine with classifier-free guidance, and turn the noise prediction into a denoised
-     * latent — all in float on the CPU, in sd.cpp's order.
+     * D(x, σ) for the sampler: scale the input by c_in, run the diffusion model for the prompt (and for the negative
+     * prompt when guidance is on), combine with classifier-free guidance, and turn the prediction into a denoised
+     * latent, all in float on the CPU, in sd.cpp's order.
      */
-    private ModelFn denoiseFunction(int w, int h, float[] cond, int condLen, float[] uncond, int uncondLen, float cfg) {
+    private ModelFn denoiseFunction(int w, int h, Conditioning cond, Conditioning uncond, float cfg) {
         return (xt, sigma) -> {
             Scalings s = denoiser.scalings(sigma);
             float t = denoiser.timestep(sigma);
             float[] in = Denoiser.scale(xt, s.cIn());
-            float[] out = unet.predict(in, w, h, t, cond, condLen);
+            float[] out = unet.predict(in, w, h, t, cond);
             if (uncond != null) {
-                float[] outUncond = unet.predict(in, w, h, t, uncond, uncondLen);
+                float[] outUncond = unet.predict(in, w, h, t, uncond);
                 out = Denoiser.guidance(out, outUncond, cfg);
             }
             return Denoiser.denoised(out, xt, s);
@@ -270,13 +320,9 @@ public final class StableDiffusion implements AutoCloseable {
         }
     }
 
-    /** Latent → pixels: divide by the scale factor, decode, map [-1, 1] to [0, 255] with rounding. */
+    /** Latent → pixels: undo the latent format, decode, map [-1, 1] to [0, 255] with rounding. */
     private BufferedImage decodeImage(float[] latent, int w, int h, int z, int factor) {
-        float[] scaled = new float[latent.length];
-        for (int i = 0; i < latent.length; i++) {
-            scaled[i] = latent[i] / LATENT_SCALE;
-        }
-        return Images.toImage(vae.decode(scaled, w, h, z), w * factor, h * factor);
+        return Images.toImage(vae.decode(family.latentFormat().toVae(latent), w, h, z), w * factor, h * factor);
     }
 
     /** Pixels → latent: VAE encoder, a sample of the posterior drawn with {@code rng}, times the scale factor. */
@@ -288,7 +334,7 @@ public final class StableDiffusion implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             float logvar = Math.max(-30.0f, Math.min(20.0f, moments[n + i]));
             float std = (float) Math.exp(0.5f * logvar);
-            latent[i] = (moments[i] + std * noise[i]) * LATENT_SCALE;
+            latent[i] = family.latentFormat().fromVae(moments[i] + std * noise[i]);
         }
         return latent;
     }
@@ -299,7 +345,7 @@ public final class StableDiffusion implements AutoCloseable {
         try {
             if (!closed) {
                 closed = true;
-                textEncoder.close();
+                conditioner.close();
                 unet.close();
                 weights.close();
                 backend.close();
@@ -316,12 +362,13 @@ public final class StableDiffusion implements AutoCloseable {
         private String backend = "best";
         private int threads = -1;
         private GgmlType weightType;
+        private Prediction prediction;
         private ProgressListener listener = ProgressListener.NONE;
 
         private Builder() {
         }
 
-        /** The checkpoint (.safetensors, SD 1.x single-file layout). */
+        /** The checkpoint (.safetensors, SD 1.x / SD 2.x / SDXL single-file layout). */
         public Builder model(Path v) { model = v; return this; }
         /** The CLIP BPE merges file, or a folder with merges.txt; default: tokenizer/ next to the model. */
         public Builder tokenizer(Path v) { tokenizer = v; return this; }
@@ -331,6 +378,11 @@ public final class StableDiffusion implements AutoCloseable {
         public Builder threads(int v) { threads = v; return this; }
         /** Convert linear weights to this type on load (f16, q8_0, q5_0, q5_1, q4_0, q4_1, ...); null keeps the file's. */
         public Builder weightType(GgmlType v) { weightType = v; return this; }
+        /**
+         * What the U-Net predicts (sd-cli's --prediction); null (default) takes the family's: eps for SD 1.x and
+         * SDXL, and for SD 2.x the result of sd.cpp's probe pass.
+         */
+        public Builder prediction(Prediction v) { prediction = v; return this; }
         /** Told about loading progress. */
         public Builder listener(ProgressListener v) { listener = v == null ? ProgressListener.NONE : v; return this; }
 

@@ -10,8 +10,10 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 
 /**
- * The SD U-Net (LDM "openaimodel") as a ggml graph: ResBlocks with a timestep embedding, SpatialTransformers with
- * self- and cross-attention, down- and up-sampling and skip connections. It predicts the noise (eps) for a latent.
+ * The SD U-Net (LDM "openaimodel") as a ggml graph: ResBlocks with a timestep embedding (plus, for SDXL, the
+ * embedded size/pooled-text vector {@code y}), SpatialTransformers with self- and cross-attention (1×1-conv or linear
+ * projections, per-level depth, fixed head count or fixed head width), down- and up-sampling and skip connections.
+ * It predicts eps or v for a latent, whichever the model was trained for.
  */
 public final class UNet {
     private final UnetConfig config;
@@ -33,13 +35,24 @@ public final class UNet {
      * @param x         latent [W, H, C, N]
      * @param timesteps F32 [N], the (fractional) DDPM timestep for each batch item
      * @param context   text conditioning [contextDim, tokens, N]
-     * @return predicted noise [W, H, C, N]
+     * @param y         the extra conditioning vector [admInChannels, N] (SDXL), or null when the U-Net has none
+     * @return the prediction [W, H, C, N]
      */
-    public Tensor forward(Graph g, Tensor x, Tensor timesteps, Tensor context) {
+    public Tensor forward(Graph g, Tensor x, Tensor timesteps, Tensor context, Tensor y) {
+        if ((y != null) != (config.admInChannels() > 0)) {
+            throw new io.sdj.InvalidParameterException("y", config.admInChannels() > 0
+                    ? "this U-Net needs a " + config.admInChannels() + "-wide conditioning vector"
+                    : "this U-Net takes no conditioning vector");
+        }
         Tensor tEmb = g.timestepEmbedding(g.scale(timesteps, 1.0f), config.modelChannels(), 10000);
         Tensor emb = Layers.linear(g, tEmb, weights.sub("time_embed.0"));
         emb = g.silu(emb);
         emb = Layers.linear(g, emb, weights.sub("time_embed.2"));
+        if (y != null) {
+            Tensor label = Layers.linear(g, y, weights.sub("label_emb.0.0"));
+            label = Layers.linear(g, g.silu(label), weights.sub("label_emb.0.2"));
+            emb = g.add(emb, label);
+        }
 
         Deque<Tensor> skips = new ArrayDeque<>();
         Scope in = weights.sub("input_blocks");
@@ -50,8 +63,8 @@ public final class UNet {
             for (int r = 0; r < config.numResBlocks(); r++) {
                 Scope b = in.sub(block++);
                 h = resBlock(g, h, emb, b.sub(0));
-                if (config.attentionLevels().get(level)) {
-                    h = spatialTransformer(g, h, context, b.sub(1));
+                if (config.hasAttention(level)) {
+                    h = spatialTransformer(g, h, context, b.sub(1), config.transformerDepth().get(level));
                 }
                 skips.push(h);
             }
@@ -63,7 +76,7 @@ public final class UNet {
 
         Scope mid = weights.sub("middle_block");
         h = resBlock(g, h, emb, mid.sub(0));
-        h = spatialTransformer(g, h, context, mid.sub(1));
+        h = spatialTransformer(g, h, context, mid.sub(1), config.middleDepth());
         h = resBlock(g, h, emb, mid.sub(2));
 
         Scope out = weights.sub("output_blocks");
@@ -74,8 +87,8 @@ public final class UNet {
                 h = g.concat(h, skips.pop(), 2);
                 h = resBlock(g, h, emb, b.sub(0));
                 int next = 1;
-                if (config.attentionLevels().get(level)) {
-                    h = spatialTransformer(g, h, context, b.sub(next++));
+                if (config.hasAttention(level)) {
+                    h = spatialTransformer(g, h, context, b.sub(next++), config.transformerDepth().get(level));
                 }
                 if (level > 0 && r == config.numResBlocks()) {
                     h = upsample(g, h, b.sub(next));
@@ -106,38 +119,52 @@ public final class UNet {
         return g.add(h, skip);
     }
 
-    /** SpatialTransformer: norm, 1×1 projection to tokens, transformer block(s), projection back, residual. */
-    Tensor spatialTransformer(Graph g, Tensor x, Tensor context, Scope s) {
+    /**
+     * SpatialTransformer: norm, projection to tokens (a 1×1 conv before flattening, or a linear layer after it),
+     * {@code depth} transformer blocks, projection back, residual.
+     */
+    Tensor spatialTransformer(Graph g, Tensor x, Tensor context, Scope s, int depth) {
         long w = x.ne(0);
         long hgt = x.ne(1);
         long c = x.ne(2);
         long n = x.ne(3);
+        int heads = config.heads(c);
         Tensor h = Layers.groupNorm32(g, x, s.sub("norm"));
-        h = Layers.conv2d(g, h, s.sub("proj_in"), 1, 0);
+        if (!config.linearProjection()) {
+            h = Layers.conv2d(g, h, s.sub("proj_in"), 1, 0);
+        }
         h = g.reshape(g.cont(g.permute(h, 1, 2, 0, 3)), c, w * hgt, n);
-        for (int d = 0; s.has("transformer_blocks." + d + ".norm1.weight"); d++) {
-            h = transformerBlock(g, h, context, s.sub("transformer_blocks").sub(d));
+        if (config.linearProjection()) {
+            h = Layers.linear(g, h, s.sub("proj_in"));
+        }
+        for (int d = 0; d < depth; d++) {
+            h = transformerBlock(g, h, context, s.sub("transformer_blocks").sub(d), heads);
+        }
+        if (config.linearProjection()) {
+            h = Layers.linear(g, h, s.sub("proj_out"));
         }
         h = g.reshape(g.cont(g.permute(h, 1, 0, 2, 3)), w, hgt, c, n);
-        h = Layers.conv2d(g, h, s.sub("proj_out"), 1, 0);
+        if (!config.linearProjection()) {
+            h = Layers.conv2d(g, h, s.sub("proj_out"), 1, 0);
+        }
         return g.add(h, x);
     }
 
     /** BasicTransformerBlock: self-attention, cross-attention, GEGLU feed-forward, each pre-normed and residual. */
-    Tensor transformerBlock(Graph g, Tensor x, Tensor context, Scope s) {
+    Tensor transformerBlock(Graph g, Tensor x, Tensor context, Scope s, int heads) {
         Tensor n1 = Layers.layerNorm(g, x, s.sub("norm1"), Layers.LAYER_NORM_EPS);
-        x = g.add(crossAttention(g, n1, n1, s.sub("attn1")), x);
+        x = g.add(crossAttention(g, n1, n1, s.sub("attn1"), heads), x);
         Tensor n2 = Layers.layerNorm(g, x, s.sub("norm2"), Layers.LAYER_NORM_EPS);
-        x = g.add(crossAttention(g, n2, context, s.sub("attn2")), x);
+        x = g.add(crossAttention(g, n2, context, s.sub("attn2"), heads), x);
         Tensor n3 = Layers.layerNorm(g, x, s.sub("norm3"), Layers.LAYER_NORM_EPS);
         return g.add(feedForward(g, n3, s.sub("ff")), x);
     }
 
-    Tensor crossAttention(Graph g, Tensor x, Tensor context, Scope s) {
+    Tensor crossAttention(Graph g, Tensor x, Tensor context, Scope s, int heads) {
         Tensor q = Layers.linear(g, x, s.get("to_q.weight"), null);
         Tensor k = Layers.linear(g, context, s.get("to_k.weight"), null);
         Tensor v = Layers.linear(g, context, s.get("to_v.weight"), null);
-        Tensor a = Layers.attention(g, q, k, v, config.numHeads(), null);
+        Tensor a = Layers.attention(g, q, k, v, heads, null);
         return Layers.linear(g, a, s.sub("to_out.0"));
     }
 

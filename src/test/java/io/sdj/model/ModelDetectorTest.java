@@ -28,8 +28,16 @@ class ModelDetectorTest {
         return w.addFloats(name, DType.F16, shape, new float[(int) n]);
     }
 
+    /** What loading does up to the family's configuration. */
+    static void open(Path p) {
+        ModelDetector.checkContainer(p);
+        try (SafetensorsFile f = SafetensorsFile.open(p)) {
+            io.sdj.family.ModelFamilies.detect(f).configure(f);
+        }
+    }
+
     private UnsupportedModelException rejected(Path p) {
-        return assertThrows(UnsupportedModelException.class, () -> Sd1Checkpoint.open(p).close());
+        return assertThrows(UnsupportedModelException.class, () -> open(p));
     }
 
     private static void assertMessage(Exception e, String... parts) {
@@ -39,33 +47,35 @@ class ModelDetectorTest {
     }
 
     @Test
-    void sd2LikeFileIsRecognisedAndRejected() {
+    void sd3AndFluxAreRecognisedAndRejected() {
         SafetensorsWriter w = w();
-        f16(w, "model.diffusion_model.input_blocks.0.0.weight", 320, 4, 3, 3);
-        f16(w, "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight", 320, 1024);
-        f16(w, "cond_stage_model.model.token_embedding.weight", 16, 1024);
-        f16(w, "cond_stage_model.model.transformer.resblocks.0.attn.in_proj_weight", 12, 4);
-        f16(w, "first_stage_model.decoder.conv_in.weight", 8, 4, 3, 3);
-        Path p = dir.resolve("sd2.safetensors");
+        f16(w, "model.diffusion_model.joint_blocks.0.x_block.attn.qkv.weight", 12, 4);
+        f16(w, "model.diffusion_model.x_embedder.proj.weight", 4, 4, 2, 2);
+        Path p = dir.resolve("sd3.safetensors");
         w.write(p);
         UnsupportedModelException e = rejected(p);
-        assertEquals(ModelVersion.SD2, e.version());
-        assertMessage(e, "sd2.safetensors", "recognised as SD 2.x", "cross-attention context 1024", "unsupported (yet)",
-                "5 tensors", "cond_stage_model.model (2)", "model.diffusion_model (2)");
+        assertEquals("SD 3 / SD 3.5 (MMDiT 'joint_blocks')", e.recognisedAs());
+        assertMessage(e, "sd3.safetensors", "recognised as SD 3", "not this kind", "2 tensors");
+
+        SafetensorsWriter f = w();
+        f16(f, "double_blocks.0.img_attn.qkv.weight", 12, 4);
+        Path flux = dir.resolve("flux.safetensors");
+        f.write(flux);
+        assertMessage(rejected(flux), "FLUX");
     }
 
     @Test
-    void sd2UnetWithoutTextEncoderIsStillSd2ByContextWidth() {
+    void sdxlRefinerIsRecognisedAndRejected() {
         SafetensorsWriter w = w();
-        f16(w, "model.diffusion_model.input_blocks.0.0.weight", 8, 4, 3, 3);
-        f16(w, "model.diffusion_model.middle_block.1.transformer_blocks.0.attn2.to_k.weight", 8, 1024);
-        Path p = dir.resolve("sd2unet.safetensors");
+        f16(w, "model.diffusion_model.input_blocks.0.0.weight", 384, 4, 3, 3);
+        f16(w, "conditioner.embedders.0.model.token_embedding.weight", 16, 1280);
+        Path p = dir.resolve("refiner.safetensors");
         w.write(p);
-        assertEquals(ModelVersion.SD2, rejected(p).version());
+        assertMessage(rejected(p), "SDXL refiner");
     }
 
     @Test
-    void sdxlLikeFileIsRecognisedAndRejected() {
+    void familyFilesWithMissingPartsNameTheTensor() {
         SafetensorsWriter w = w();
         f16(w, "model.diffusion_model.input_blocks.0.0.weight", 320, 4, 3, 3);
         f16(w, "model.diffusion_model.input_blocks.4.1.transformer_blocks.0.attn2.to_k.weight", 640, 2048);
@@ -73,9 +83,8 @@ class ModelDetectorTest {
         f16(w, "conditioner.embedders.1.model.token_embedding.weight", 16, 1280);
         Path p = dir.resolve("sdxl.safetensors");
         w.write(p);
-        UnsupportedModelException e = rejected(p);
-        assertEquals(ModelVersion.SDXL, e.version());
-        assertMessage(e, "recognised as SDXL", "conditioner.embedders", "context 2048", "unsupported (yet)", "4 tensors");
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> open(p));
+        assertMessage(e, "sdxl.safetensors", "model.diffusion_model.out.2.weight", "missing");
     }
 
     @Test
@@ -89,7 +98,7 @@ class ModelDetectorTest {
         Path p = dir.resolve("bert.safetensors");
         w.write(p);
         UnsupportedModelException e = rejected(p);
-        assertEquals(ModelVersion.UNKNOWN, e.version());
+        assertEquals("unknown", e.recognisedAs());
         assertMessage(e, "not a recognised Stable Diffusion checkpoint", "5 tensors", "encoder.layer (3)",
                 "lm_head (1)", "bias (1)", "model.diffusion_model.*");
     }
@@ -110,14 +119,13 @@ class ModelDetectorTest {
         Path p = dir.resolve("diffusion_pytorch_model.safetensors");
         w.write(p);
         UnsupportedModelException e = rejected(p);
-        assertEquals(ModelVersion.DIFFUSERS, e.version());
-        assertMessage(e, "diffusers", "unsupported for now", "down_blocks (1)");
+        assertMessage(e, "diffusers-named component file", "not this kind", "down_blocks (1)");
 
         Path folder = Files.createDirectories(dir.resolve("sd15-diffusers"));
         Files.writeString(folder.resolve("model_index.json"), "{}");
         Files.createDirectories(folder.resolve("unet"));
         UnsupportedModelException f = rejected(folder);
-        assertEquals(ModelVersion.DIFFUSERS, f.version());
+        assertEquals("a diffusers folder", f.recognisedAs());
         assertMessage(f, "sd15-diffusers", "diffusers folder", "unsupported for now");
 
         Path plain = Files.createDirectories(dir.resolve("plain"));
@@ -141,15 +149,15 @@ class ModelDetectorTest {
     void inpaintingUnetIsRecognised() {
         Path p = TinySd15Writer.builder().inChannels(9).write(dir.resolve("inpaint.safetensors"));
         UnsupportedModelException e = rejected(p);
-        assertEquals(ModelVersion.SD1_INPAINT, e.version());
-        assertMessage(e, "inpainting", "9 U-Net input channels");
+        assertEquals("an inpainting U-Net (9 input channels)", e.recognisedAs());
+        assertMessage(e, "inpainting", "9 input channels");
     }
 
     @Test
     void contextWidthMustMatchTheTextEncoder() {
         Path p = TinySd15Writer.builder().contextDim(48).write(dir.resolve("mismatch.safetensors"));
         UnsupportedModelException e = rejected(p);
-        assertEquals(ModelVersion.UNKNOWN, e.version());
+        assertEquals("unknown", e.recognisedAs());
         assertMessage(e, "cross-attention context 48");
     }
 
@@ -157,8 +165,8 @@ class ModelDetectorTest {
     void tinyModelIsSd1() {
         Path p = TinySd15Writer.builder().write(dir.resolve("tiny.safetensors"));
         try (SafetensorsFile f = SafetensorsFile.open(p)) {
-            assertEquals(ModelVersion.SD1, ModelDetector.detect(f));
-            ModelDetector.requireSd1(f);
+            assertEquals(io.sdj.family.ModelFamilies.SD1, io.sdj.family.ModelFamilies.detect(f));
+            assertEquals(null, ModelDetector.unsupportedKind(f.tensors()));
             assertEquals(32L, ModelDetector.contextDim(f.tensors()).orElseThrow());
         }
     }

@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Test support: writes a scaled-down SD 1.x checkpoint with the real tensor names (original LDM layout, the same key
+ * Test support: writes a scaled-down SD 1.x (default), SD 2.x or SDXL checkpoint ({@link Builder#family}) with the real tensor names (original LDM layout, the same key
  * set as the full model except for depth and width) and deterministic pseudo-random values, a few MB in size.
  *
  * <p>Defaults: U-Net model channels 32, channel_mult (1, 2), 1 ResBlock per level, attention at both levels, depth
@@ -30,8 +30,30 @@ public final class TinySd15Writer {
         return new Builder();
     }
 
+    /** The family shapes the writer knows. */
+    public enum Family { SD1, SD2, SDXL }
+
+    /** SD 2.x's text encoder prefix (OpenCLIP). */
+    public static final Component SD2_CLIP = new Component("open_clip_h", "cond_stage_model.model.");
+    /** SD 1.x's text encoder prefix. */
+    public static final Component SD1_CLIP = new Component("clip_l", "cond_stage_model.transformer.text_model.");
+    /** SDXL's text encoder prefixes. */
+    public static final Component SDXL_CLIP_L = new Component("clip_l", "conditioner.embedders.0.transformer.text_model.");
+    public static final Component SDXL_CLIP_G = new Component("clip_g", "conditioner.embedders.1.model.");
+
+    /** A tiny SD 2.x builder: 64-wide U-Net (head width 64), OpenCLIP hidden 64, linear projections. */
+    public static Builder sd2() {
+        return builder().family(Family.SD2).modelChannels(64).clipHidden(64).unetHeads(0);
+    }
+
+    /** A tiny SDXL builder: levels (0, 1, 2) deep, CLIP-L 32 + bigG 64 wide, y = 64 + 6 × 256. */
+    public static Builder sdxl() {
+        return builder().family(Family.SDXL).modelChannels(64).channelMult(1, 2).depths(0, 2).middleDepth(2)
+                .clipHidden(64).clipLHidden(32).unetHeads(0);
+    }
+
     /** Writes the default tiny model to {@code file} and returns its configuration. */
-    public static Sd1Config writeDefault(Path file) {
+    public static ModelConfig writeDefault(Path file) {
         Builder b = builder();
         b.write(file);
         return b.config();
@@ -45,7 +67,8 @@ public final class TinySd15Writer {
 
     /** (center, half width) of a tensor's uniform distribution (rules in the class comment). */
     static double[] centerAndHalfWidth(String name, long[] shape) {
-        if (name.endsWith("token_embedding.weight") || name.endsWith("position_embedding.weight")) {
+        if (name.endsWith("token_embedding.weight") || name.endsWith("position_embedding.weight")
+                || name.endsWith("positional_embedding")) {
             return new double[]{0, 0.02 * Math.sqrt(3.0)};
         }
         if (shape.length >= 2) {
@@ -97,6 +120,10 @@ public final class TinySd15Writer {
         private int numResBlocks = 1;
         private List<Boolean> attention = null; // all levels
         private int transformerDepth = 1;
+        private List<Integer> depths = null;
+        private int middleDepth = 1;
+        private Family family = Family.SD1;
+        private int clipLHidden = 32;
         private int unetHeads = 4;
         private int inChannels = 4;
         private int outChannels = 4;
@@ -128,7 +155,13 @@ public final class TinySd15Writer {
         public Builder numResBlocks(int v) { numResBlocks = v; return this; }
         /** Attention per level; default: every level. */
         public Builder attention(Boolean... v) { attention = List.of(v); return this; }
-        public Builder transformerDepth(int v) { transformerDepth = v; return this; }
+        public Builder transformerDepth(int v) { transformerDepth = v; middleDepth = v; return this; }
+        /** Per-level transformer depth (0 = no attention); overrides attention()/transformerDepth(). */
+        public Builder depths(Integer... v) { depths = List.of(v); return this; }
+        public Builder middleDepth(int v) { middleDepth = v; return this; }
+        public Builder family(Family v) { family = v; return this; }
+        /** SDXL's first (CLIP-L) encoder width; clipHidden() is then bigG's. */
+        public Builder clipLHidden(int v) { clipLHidden = v; return this; }
         public Builder unetHeads(int v) { unetHeads = v; return this; }
         public Builder inChannels(int v) { inChannels = v; return this; }
         public Builder outChannels(int v) { outChannels = v; return this; }
@@ -157,36 +190,61 @@ public final class TinySd15Writer {
         public Builder extra(String name, long... shape) { extras.put(name, shape); return this; }
         public Builder metadata(String key, String value) { metadata.put(key, value); return this; }
 
-        /** The configuration the file will have (and that {@link Sd1Layout#infer} should read back). */
-        public Sd1Config config() {
-            List<Boolean> attn = attention;
-            if (attn == null) {
-                attn = new ArrayList<>();
+        /** The configuration the file will have (and that the family's configure() should read back). */
+        public ModelConfig config() {
+            List<Integer> depth = depths;
+            if (depth == null) {
+                depth = new ArrayList<>();
                 for (int i = 0; i < channelMult.size(); i++) {
-                    attn.add(true);
+                    depth.add(attention == null || attention.get(i) ? transformerDepth : 0);
                 }
             }
-            int ctx = contextDim == null ? clipHidden : contextDim;
-            return new Sd1Config(
-                    new UnetConfig(inChannels, outChannels, modelChannels, channelMult, numResBlocks, attn,
-                            transformerDepth, ctx, unetHeads),
-                    new ClipTextConfig(clipHidden, clipLayers, ClipTextConfig.headsFor(clipHidden), clipIntermediate,
-                            vocab, positions),
-                    new VaeConfig(3, vaeCh, vaeChMult, vaeResBlocks, zChannels, embedDim));
+            boolean sd1 = family == Family.SD1;
+            ClipTextConfig.Flavor flavor = sd1 ? ClipTextConfig.Flavor.OPENAI : ClipTextConfig.Flavor.OPEN_CLIP;
+            int projection = family == Family.SDXL ? clipHidden : family == Family.SD2 ? clipHidden : 0;
+            ClipTextConfig main = new ClipTextConfig(flavor, clipHidden, clipLayers, ClipTextConfig.headsFor(clipHidden),
+                    clipIntermediate, vocab, positions, projection);
+            Map<Component, ClipTextConfig> encoders = new LinkedHashMap<>();
+            int ctx;
+            int adm = 0;
+            switch (family) {
+                case SD1 -> {
+                    encoders.put(SD1_CLIP, main);
+                    ctx = contextDim == null ? clipHidden : contextDim;
+                }
+                case SD2 -> {
+                    encoders.put(SD2_CLIP, main);
+                    ctx = contextDim == null ? clipHidden : contextDim;
+                }
+                default -> {
+                    encoders.put(SDXL_CLIP_L, new ClipTextConfig(ClipTextConfig.Flavor.OPENAI, clipLHidden, clipLayers,
+                            ClipTextConfig.headsFor(clipLHidden), clipIntermediate, vocab, positions, 0));
+                    encoders.put(SDXL_CLIP_G, main);
+                    ctx = clipLHidden + clipHidden;
+                    adm = clipHidden + 6 * 256;
+                }
+            }
+            int heads = unetHeads > 0 ? unetHeads : 0;
+            int headDim = unetHeads > 0 ? 0 : UnetConfig.HEAD_DIM_64;
+            return new ModelConfig(
+                    new UnetConfig(inChannels, outChannels, modelChannels, channelMult, numResBlocks, depth, middleDepth,
+                            ctx, heads, headDim, !sd1, adm),
+                    new VaeConfig(3, vaeCh, vaeChMult, vaeResBlocks, zChannels, embedDim), encoders);
         }
 
         /** The file contents as a writer (tensors in ascending name order, like the real checkpoint). */
         public SafetensorsWriter toWriter() {
-            Sd1Config cfg = config();
-            Map<String, long[]> all = new LinkedHashMap<>(Sd1Layout.expectedTensors(cfg));
+            ModelConfig cfg = config();
+            Map<String, long[]> all = new LinkedHashMap<>(LdmLayout.expectedTensors(cfg));
+            String positionIdsName = (family == Family.SDXL ? SDXL_CLIP_L : SD1_CLIP).name("embeddings.position_ids");
             all.putAll(reshaped);
             all.putAll(extras);
             List<String> names = new ArrayList<>(all.keySet());
-            if (alphasCumprod) {
-                names.add(Sd1Layout.ALPHAS_CUMPROD);
+            if (alphasCumprod && family != Family.SDXL) {
+                names.add(LdmLayout.ALPHAS_CUMPROD);
             }
-            if (positionIds) {
-                names.add(Sd1Layout.POSITION_IDS);
+            if (positionIds && family != Family.SD2) {
+                names.add(positionIdsName);
             }
             names.removeAll(omitted);
             names.sort(null);
@@ -194,19 +252,19 @@ public final class TinySd15Writer {
             w.metadata("format", "pt");
             w.metadata("generator", "TinySd15Writer");
             w.metadata("seed", Long.toString(seed));
-            if (cfg.unet().numHeads() != UnetConfig.SD1_NUM_HEADS) {
-                w.metadata(Sd1Layout.HEADS_METADATA_KEY, Integer.toString(cfg.unet().numHeads()));
+            if (cfg.unet().numHeads() > 0 && cfg.unet().numHeads() != UnetConfig.SD1_NUM_HEADS) {
+                w.metadata(LdmLayout.HEADS_METADATA_KEY, Integer.toString(cfg.unet().numHeads()));
             }
             metadata.forEach(w::metadata);
             for (String name : names) {
-                if (name.equals(Sd1Layout.ALPHAS_CUMPROD) && !all.containsKey(name)) {
+                if (name.equals(LdmLayout.ALPHAS_CUMPROD) && !all.containsKey(name)) {
                     double[] ac = ldmAlphasCumprod();
                     float[] f = new float[ac.length];
                     for (int i = 0; i < f.length; i++) {
                         f[i] = (float) ac[i];
                     }
                     w.addFloats(name, DType.F16, new long[]{1000}, f);
-                } else if (name.equals(Sd1Layout.POSITION_IDS) && !all.containsKey(name)) {
+                } else if (name.equals(positionIdsName) && !all.containsKey(name)) {
                     long[] ids = new long[positions];
                     for (int i = 0; i < ids.length; i++) {
                         ids[i] = i;

@@ -130,7 +130,10 @@ class PipelineTest {
 
     @Test
     void badParametersAreTypedErrors() {
-        assertThrows(InvalidParameterException.class, () -> small("x").width(60).build());
+        assertThrows(InvalidParameterException.class, () -> small("x").width(-60).build());
+        assertThrows(InvalidParameterException.class, () -> small("x").width(20000).build());
+        assertThrows(InvalidParameterException.class, () -> small("x").steps(5000).build());
+        assertThrows(InvalidParameterException.class, () -> small("x").batchCount(1000).build());
         assertThrows(InvalidParameterException.class, () -> small("x").steps(0).build());
         assertThrows(InvalidParameterException.class, () -> small("x").strength(1.5f).build());
         InvalidParameterException e = assertThrows(InvalidParameterException.class, () -> small("x").height(0).build());

@@ -1,8 +1,7 @@
 package io.sdj.bench;
 
-import io.sdj.model.Sd1Component;
-import io.sdj.model.Sd1Config;
-import io.sdj.model.Sd1Layout;
+import io.sdj.model.Component;
+import io.sdj.model.LdmLayout;
 import io.sdj.model.UnetConfig;
 import io.sdj.nn.Scope;
 import io.sdj.runtime.GgmlType;
@@ -53,7 +52,7 @@ public class GraphBuildBench {
     @Setup(Level.Trial)
     public void declareWeights() {
         weights = declareUnet(UnetConfig.SD1, GgmlType.fromName("linearType", linearType));
-        unet = new UNet(UnetConfig.SD1, Scope.of(weights, Sd1Component.UNET.prefix()));
+        unet = new UNet(UnetConfig.SD1, Scope.of(weights, Component.UNET.prefix()));
     }
 
     @TearDown(Level.Trial)
@@ -68,18 +67,17 @@ public class GraphBuildBench {
             Tensor x = g.input("x", GgmlType.F32, latent, latent, c.inChannels(), 1);
             Tensor t = g.input("timesteps", GgmlType.F32, 1);
             Tensor context = g.input("context", GgmlType.F32, c.contextDim(), 77, 1);
-            Tensor out = unet.forward(g, x, t, context);
+            Tensor out = unet.forward(g, x, t, context, null);
             return out.elementCount();
         }
     }
 
     /**
-     * A store declaring every U-Net weight of {@code config} (names and shapes from {@link Sd1Layout}, reversed to
+     * A store declaring every U-Net weight of {@code config} (names and shapes from {@link LdmLayout}, reversed to
      * ggml order) without allocating it.
      */
     static WeightStore declareUnet(UnetConfig config, GgmlType linear) {
-        Sd1Config full = new Sd1Config(config, Sd1Config.SD1.clip(), Sd1Config.SD1.vae());
-        Map<String, long[]> shapes = Sd1Layout.expectedTensors(Sd1Component.UNET, full);
+        Map<String, long[]> shapes = LdmLayout.unetTensors(Component.UNET.prefix(), config);
         WeightStore store = new WeightStore("unet (declared only)", shapes.size());
         try {
             shapes.forEach((name, shape) -> store.create(name, typeOf(name, shape, linear), ggmlOrder(shape)));
@@ -94,7 +92,7 @@ public class GraphBuildBench {
     private static GgmlType typeOf(String name, long[] shape, GgmlType linear) {
         return switch (shape.length) {
             case 1 -> GgmlType.F32;
-            case 2 -> name.startsWith(Sd1Component.UNET.name("time_embed")) || shape[1] % linear.blockSize() != 0
+            case 2 -> name.startsWith(Component.UNET.name("time_embed")) || shape[1] % linear.blockSize() != 0
                     ? GgmlType.F16 : linear;
             default -> GgmlType.F16;
         };

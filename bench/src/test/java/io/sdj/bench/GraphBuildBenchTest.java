@@ -1,6 +1,6 @@
 package io.sdj.bench;
 
-import io.sdj.model.Sd1Component;
+import io.sdj.model.Component;
 import io.sdj.model.UnetConfig;
 import io.sdj.runtime.GgmlType;
 import io.sdj.runtime.WeightStore;
@@ -16,7 +16,7 @@ class GraphBuildBenchTest {
         try (WeightStore w = GraphBuildBench.declareUnet(UnetConfig.SD1, GgmlType.Q4_0)) {
             assertEquals(686, w.tensors().size());
             assertEquals(0, w.bufferBytes());
-            String p = Sd1Component.UNET.prefix();
+            String p = Component.UNET.prefix();
             assertEquals(GgmlType.F16, w.get(p + "input_blocks.0.0.weight").type());
             assertEquals(GgmlType.F32, w.get(p + "input_blocks.0.0.bias").type());
             assertEquals(GgmlType.F16, w.get(p + "time_embed.0.weight").type());

@@ -12,51 +12,50 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * The tensor layout of an SD 1.x checkpoint (original LDM single-file naming): which tensors a configuration needs
- * and with what shapes ({@link #expectedTensors}), how a configuration is read back from a file's shapes
- * ({@link #infer}), and the check that a file has exactly what its configuration needs ({@link #validate}).
+ * The original LDM single-file tensor layout that SD 1.x, SD 2.x and SDXL checkpoints share: which tensors a
+ * configuration needs and with what shapes ({@link #expectedTensors}), how each part's configuration is read back
+ * from a file's shapes ({@link #inferUnet}, {@link #inferVae}, {@link #inferClip}), and the check that a file has
+ * exactly what its configuration needs ({@link #validate}). Families ({@code io.sdj.family}) decide which parts a
+ * checkpoint has under which prefixes.
  *
  * <p>Shapes are written outermost first, as in the file: conv weights {@code [out, in, k, k]}, linear weights
  * {@code [out, in]}, norms and biases {@code [c]}.
  */
-public final class Sd1Layout {
-    private static final Logger LOG = LoggerFactory.getLogger(Sd1Layout.class);
+public final class LdmLayout {
+    private static final Logger LOG = LoggerFactory.getLogger(LdmLayout.class);
 
-    /** The optional DDPM schedule buffer sd.cpp reads (F16 [1000] in SD1 files). */
+    /** The optional DDPM schedule buffer sd.cpp reads (F16 [1000] in SD 1.x/2.x files). */
     public static final String ALPHAS_CUMPROD = "alphas_cumprod";
 
-    /** The optional CLIP position-id buffer ({@code [1, max_positions]}); sd.cpp ignores it. */
-    public static final String POSITION_IDS = Sd1Component.CLIP.name("embeddings.position_ids");
-
-    /** Metadata key sdj's test models use for a U-Net head count other than 8 (real checkpoints do not carry it). */
+    /** Metadata key sdj's test models use for a U-Net head count other than the family's (real files lack it). */
     public static final String HEADS_METADATA_KEY = "sdj.unet.num_heads";
 
     /** How many problems a validation error lists before it stops. */
     private static final int MAX_LISTED = 12;
 
-    private Sd1Layout() {
+    private LdmLayout() {
     }
 
     // ------------------------------------------------------------------------------------------ expected layout
 
-    /** Every parameter tensor of the configuration, U-Net then VAE then CLIP, in module order, with its shape. */
-    public static Map<String, long[]> expectedTensors(Sd1Config config) {
+    /** Every parameter tensor of the configuration, text encoders then U-Net then VAE, with its shape. */
+    public static Map<String, long[]> expectedTensors(ModelConfig config) {
         Map<String, long[]> out = new LinkedHashMap<>();
-        out.putAll(expectedTensors(Sd1Component.UNET, config));
-        out.putAll(expectedTensors(Sd1Component.VAE, config));
-        out.putAll(expectedTensors(Sd1Component.CLIP, config));
+        config.textEncoders().forEach((c, t) -> out.putAll(clipTensors(c.prefix(), t)));
+        out.putAll(unetTensors(Component.UNET.prefix(), config.unet()));
+        out.putAll(vaeTensors(Component.VAE.prefix(), config.vae()));
         return out;
     }
 
-    /** The parameter tensors of one component, in module order, full names. */
-    public static Map<String, long[]> expectedTensors(Sd1Component component, Sd1Config config) {
-        Builder b = new Builder(component.prefix());
-        switch (component) {
-            case UNET -> unet(b, config.unet());
-            case VAE -> vae(b, config.vae());
-            case CLIP -> clip(b, config.clip());
+    /** The parameter tensors of one component of {@code config}, in module order, full names. */
+    public static Map<String, long[]> expectedTensors(Component component, ModelConfig config) {
+        if (component.equals(Component.UNET)) {
+            return unetTensors(component.prefix(), config.unet());
         }
-        return Collections.unmodifiableMap(b.map);
+        if (component.equals(Component.VAE)) {
+            return vaeTensors(component.prefix(), config.vae());
+        }
+        return clipTensors(component.prefix(), config.textEncoder(component));
     }
 
     private static final class Builder {
@@ -87,13 +86,23 @@ public final class Sd1Layout {
             put(p + ".weight", out, in, k, k);
             put(p + ".bias", out);
         }
+
+        Map<String, long[]> build() {
+            return Collections.unmodifiableMap(map);
+        }
     }
 
-    private static void unet(Builder b, UnetConfig u) {
+    /** The U-Net's tensors under {@code prefix}. */
+    public static Map<String, long[]> unetTensors(String prefix, UnetConfig u) {
+        Builder b = new Builder(prefix);
         int c0 = u.modelChannels();
         int temb = u.timeEmbedDim();
         b.linear("time_embed.0", temb, c0, true);
         b.linear("time_embed.2", temb, temb, true);
+        if (u.admInChannels() > 0) {
+            b.linear("label_emb.0.0", temb, u.admInChannels(), true);
+            b.linear("label_emb.0.2", temb, temb, true);
+        }
         b.conv("input_blocks.0.0", c0, u.inChannels(), 3);
         List<Integer> skips = new ArrayList<>();
         skips.add(c0);
@@ -104,8 +113,8 @@ public final class Sd1Layout {
             for (int r = 0; r < u.numResBlocks(); r++) {
                 resBlock(b, "input_blocks." + idx + ".0", ch, out, temb);
                 ch = out;
-                if (u.attentionLevels().get(level)) {
-                    transformer(b, "input_blocks." + idx + ".1", ch, u);
+                if (u.hasAttention(level)) {
+                    transformer(b, "input_blocks." + idx + ".1", ch, u.transformerDepth().get(level), u);
                 }
                 skips.add(ch);
                 idx++;
@@ -117,7 +126,7 @@ public final class Sd1Layout {
             }
         }
         resBlock(b, "middle_block.0", ch, ch, temb);
-        transformer(b, "middle_block.1", ch, u);
+        transformer(b, "middle_block.1", ch, u.middleDepth(), u);
         resBlock(b, "middle_block.2", ch, ch, temb);
         idx = 0;
         for (int level = u.levels() - 1; level >= 0; level--) {
@@ -127,8 +136,8 @@ public final class Sd1Layout {
                 resBlock(b, "output_blocks." + idx + ".0", ch + skip, out, temb);
                 ch = out;
                 int sub = 1;
-                if (u.attentionLevels().get(level)) {
-                    transformer(b, "output_blocks." + idx + ".1", ch, u);
+                if (u.hasAttention(level)) {
+                    transformer(b, "output_blocks." + idx + ".1", ch, u.transformerDepth().get(level), u);
                     sub = 2;
                 }
                 if (level > 0 && i == u.numResBlocks()) {
@@ -139,6 +148,7 @@ public final class Sd1Layout {
         }
         b.norm("out.0", c0);
         b.conv("out.2", u.outChannels(), c0, 3);
+        return b.build();
     }
 
     private static void resBlock(Builder b, String p, int in, int out, int temb) {
@@ -152,10 +162,10 @@ public final class Sd1Layout {
         }
     }
 
-    private static void transformer(Builder b, String p, int ch, UnetConfig u) {
+    private static void transformer(Builder b, String p, int ch, int depth, UnetConfig u) {
         b.norm(p + ".norm", ch);
-        b.conv(p + ".proj_in", ch, ch, 1);
-        for (int d = 0; d < u.transformerDepth(); d++) {
+        projection(b, p + ".proj_in", ch, u.linearProjection());
+        for (int d = 0; d < depth; d++) {
             String t = p + ".transformer_blocks." + d;
             b.linear(t + ".attn1.to_q", ch, ch, false);
             b.linear(t + ".attn1.to_k", ch, ch, false);
@@ -171,10 +181,20 @@ public final class Sd1Layout {
             b.norm(t + ".norm2", ch);
             b.norm(t + ".norm3", ch);
         }
-        b.conv(p + ".proj_out", ch, ch, 1);
+        projection(b, p + ".proj_out", ch, u.linearProjection());
     }
 
-    private static void vae(Builder b, VaeConfig v) {
+    private static void projection(Builder b, String p, int ch, boolean linear) {
+        if (linear) {
+            b.linear(p, ch, ch, true);
+        } else {
+            b.conv(p, ch, ch, 1);
+        }
+    }
+
+    /** The KL VAE's tensors under {@code prefix}. */
+    public static Map<String, long[]> vaeTensors(String prefix, VaeConfig v) {
+        Builder b = new Builder(prefix);
         int levels = v.levels();
         b.conv("encoder.conv_in", v.ch(), v.imageChannels(), 3);
         int in = v.ch();
@@ -212,6 +232,7 @@ public final class Sd1Layout {
         }
         b.norm("decoder.norm_out", in);
         b.conv("decoder.conv_out", v.imageChannels(), in, 3);
+        return b.build();
     }
 
     private static void resnet(Builder b, String p, int in, int out) {
@@ -232,65 +253,76 @@ public final class Sd1Layout {
         b.conv(p + ".proj_out", c, c, 1);
     }
 
-    private static void clip(Builder b, ClipTextConfig c) {
+    /** A text encoder's tensors under {@code prefix}, in its flavour's naming. */
+    public static Map<String, long[]> clipTensors(String prefix, ClipTextConfig c) {
+        Builder b = new Builder(prefix);
         int h = c.hiddenSize();
-        b.put("embeddings.token_embedding.weight", c.vocabSize(), h);
-        b.put("embeddings.position_embedding.weight", c.maxPositions(), h);
-        for (int i = 0; i < c.numLayers(); i++) {
-            String l = "encoder.layers." + i;
-            b.linear(l + ".self_attn.q_proj", h, h, true);
-            b.linear(l + ".self_attn.k_proj", h, h, true);
-            b.linear(l + ".self_attn.v_proj", h, h, true);
-            b.linear(l + ".self_attn.out_proj", h, h, true);
-            b.norm(l + ".layer_norm1", h);
-            b.linear(l + ".mlp.fc1", c.intermediateSize(), h, true);
-            b.linear(l + ".mlp.fc2", h, c.intermediateSize(), true);
-            b.norm(l + ".layer_norm2", h);
+        if (c.flavor() == ClipTextConfig.Flavor.OPENAI) {
+            b.put("embeddings.token_embedding.weight", c.vocabSize(), h);
+            b.put("embeddings.position_embedding.weight", c.maxPositions(), h);
+            for (int i = 0; i < c.numLayers(); i++) {
+                String l = "encoder.layers." + i;
+                b.linear(l + ".self_attn.q_proj", h, h, true);
+                b.linear(l + ".self_attn.k_proj", h, h, true);
+                b.linear(l + ".self_attn.v_proj", h, h, true);
+                b.linear(l + ".self_attn.out_proj", h, h, true);
+                b.norm(l + ".layer_norm1", h);
+                b.linear(l + ".mlp.fc1", c.intermediateSize(), h, true);
+                b.linear(l + ".mlp.fc2", h, c.intermediateSize(), true);
+                b.norm(l + ".layer_norm2", h);
+            }
+            b.norm("final_layer_norm", h);
+        } else {
+            b.put("token_embedding.weight", c.vocabSize(), h);
+            b.put("positional_embedding", c.maxPositions(), h);
+            for (int i = 0; i < c.numLayers(); i++) {
+                String l = "transformer.resblocks." + i;
+                b.norm(l + ".ln_1", h);
+                b.put(l + ".attn.in_proj_weight", 3L * h, h);
+                b.put(l + ".attn.in_proj_bias", 3L * h);
+                b.linear(l + ".attn.out_proj", h, h, true);
+                b.norm(l + ".ln_2", h);
+                b.linear(l + ".mlp.c_fc", c.intermediateSize(), h, true);
+                b.linear(l + ".mlp.c_proj", h, c.intermediateSize(), true);
+            }
+            b.norm("ln_final", h);
+            b.put("text_projection", h, c.projectionDim() > 0 ? c.projectionDim() : h);
         }
-        b.norm("final_layer_norm", h);
+        return b.build();
     }
 
     // ------------------------------------------------------------------------------------------ inference
 
-    /** {@link #infer(Path, Map, Map)} for an open file. */
-    public static Sd1Config infer(SafetensorsFile file) {
-        return infer(file.path(), file.tensors(), file.metadata());
-    }
-
     /**
-     * Reads the configuration from tensor shapes (rules in the parameter docs of {@link UnetConfig},
-     * {@link ClipTextConfig}, {@link VaeConfig}). Only the tensors the rules look at are checked here; call
-     * {@link #validate} for the full check.
-     *
-     * @throws ModelFormatException if a tensor the rules need is missing or has an impossible shape
+     * Shape look-ups over a file's tensors for inference: each one checks rank and that every dimension is a
+     * positive int, so what it returns can be used in arithmetic without overflow.
      */
-    public static Sd1Config infer(Path file, Map<String, TensorInfo> tensors, Map<String, String> metadata) {
-        Shapes s = new Shapes(file, tensors);
-        return new Sd1Config(inferUnet(s, metadata), inferClip(s), inferVae(s));
-    }
-
-    private record Shapes(Path file, Map<String, TensorInfo> tensors) {
-        TensorInfo require(String name, int rank) {
+    public record Shapes(Path file, Map<String, TensorInfo> tensors) {
+        public TensorInfo require(String name, int rank) {
             TensorInfo t = tensors.get(name);
             if (t == null) {
-                throw new ModelFormatException(file, name, "missing; it is needed to infer the SD 1.x configuration");
+                throw new ModelFormatException(file, name, "missing; it is needed to infer the model configuration");
             }
             if (t.rank() != rank) {
                 throw new ModelFormatException(file, name, "expected " + rank + " dimensions, found shape " + t.shapeString());
             }
             for (long d : t.shape()) {
-                if (d <= 0 || d > Integer.MAX_VALUE) {
+                if (d <= 0 || d > UnetConfig.MAX_WIDTH * 64L) {
                     throw new ModelFormatException(file, name, "has an impossible dimension in shape " + t.shapeString());
                 }
             }
             return t;
         }
 
-        int dim(String name, int rank, int dim) {
+        public int dim(String name, int rank, int dim) {
             return (int) require(name, rank).dim(dim);
         }
 
-        boolean hasPrefix(String prefix) {
+        public boolean has(String name) {
+            return tensors.containsKey(name);
+        }
+
+        public boolean hasPrefix(String prefix) {
             for (String n : tensors.keySet()) {
                 if (n.startsWith(prefix)) {
                     return true;
@@ -318,11 +350,18 @@ public final class Sd1Layout {
             return out;
         }
 
-        /** Count of a contiguous index range 0..n-1 under prefix; a gap is a format error. */
-        int count(String prefix, String what) {
+        /**
+         * Count of a contiguous index range 0..n-1 under prefix; a gap, or more than {@code max}, is a format error
+         * (a crafted file must not make sdj build an unbounded graph).
+         */
+        public int count(String prefix, String what, int max) {
             TreeSet<Integer> idx = indices(prefix);
             if (idx.isEmpty()) {
                 throw new ModelFormatException(file, prefix + "0.*", "missing; expected at least one " + what);
+            }
+            if (idx.size() > max || idx.last() >= max) {
+                throw new ModelFormatException(file, prefix + idx.last() + ".*", "has " + (idx.last() + 1) + " "
+                        + what + "s; at most " + max + " are accepted");
             }
             if (idx.first() != 0 || idx.last() != idx.size() - 1) {
                 int missing = 0;
@@ -336,8 +375,13 @@ public final class Sd1Layout {
         }
     }
 
-    private static UnetConfig inferUnet(Shapes s, Map<String, String> metadata) {
-        String u = Sd1Component.UNET.prefix();
+    /**
+     * Reads a U-Net's configuration from its shapes under {@code prefix}. The head rule (a fixed count or a fixed
+     * width) is not visible in the weights and comes from the family; {@link #HEADS_METADATA_KEY} in the metadata
+     * overrides it with a fixed count.
+     */
+    public static UnetConfig inferUnet(Shapes s, String u, Map<String, String> metadata, int familyHeads,
+                                       int familyHeadDim) {
         TensorInfo convIn = s.require(u + "input_blocks.0.0.weight", 4);
         int c0 = (int) convIn.dim(0);
         int inCh = (int) convIn.dim(1);
@@ -347,105 +391,138 @@ public final class Sd1Layout {
         List<List<Integer>> levelBlocks = new ArrayList<>();
         List<Integer> current = new ArrayList<>();
         List<Integer> levelFirstIdx = new ArrayList<>();
-        int blockCount = s.count(u + "input_blocks.", "U-Net input block");
+        int blockCount = s.count(u + "input_blocks.", "U-Net input block", UnetConfig.MAX_LEVELS * (UnetConfig.MAX_DEPTH + 1));
         for (int i = 1; i < blockCount; i++) {
             String p = u + "input_blocks." + i + ".0.";
-            if (s.tensors.containsKey(p + "op.weight")) {
+            if (s.has(p + "op.weight")) {
                 if (current.isEmpty()) {
-                    throw new ModelFormatException(s.file, p + "op.weight", "a downsample with no ResBlock before it in its level");
+                    throw new ModelFormatException(s.file(), p + "op.weight", "a downsample with no ResBlock before it in its level");
                 }
                 levelBlocks.add(current);
                 current = new ArrayList<>();
-            } else if (s.tensors.containsKey(p + "in_layers.2.weight")) {
+            } else if (s.has(p + "in_layers.2.weight")) {
                 if (current.isEmpty()) {
                     levelFirstIdx.add(i);
                 }
                 current.add(i);
             } else {
-                throw new ModelFormatException(s.file, p + "in_layers.2.weight",
+                throw new ModelFormatException(s.file(), p + "in_layers.2.weight",
                         "missing: input_blocks." + i + " is neither a ResBlock (in_layers.2) nor a downsample (op)");
             }
         }
         if (current.isEmpty()) {
-            throw new ModelFormatException(s.file, u + "input_blocks." + (blockCount - 1) + ".0.op.weight",
+            throw new ModelFormatException(s.file(), u + "input_blocks." + (blockCount - 1) + ".0.op.weight",
                     "the U-Net input blocks end with a downsample; the last level needs ResBlocks");
         }
         levelBlocks.add(current);
+        if (levelBlocks.size() > UnetConfig.MAX_LEVELS) {
+            throw new ModelFormatException(s.file(), u + "input_blocks.*", "has " + levelBlocks.size()
+                    + " resolution levels; at most " + UnetConfig.MAX_LEVELS + " are accepted");
+        }
         int numRes = levelBlocks.getFirst().size();
         List<Integer> mult = new ArrayList<>();
-        List<Boolean> attn = new ArrayList<>();
+        List<Integer> depth = new ArrayList<>();
         String firstAttn = null;
         for (int level = 0; level < levelBlocks.size(); level++) {
             List<Integer> blocks = levelBlocks.get(level);
             if (blocks.size() != numRes) {
-                throw new ModelFormatException(s.file, u + "input_blocks." + blocks.getFirst() + ".0.in_layers.2.weight",
+                throw new ModelFormatException(s.file(), u + "input_blocks." + blocks.getFirst() + ".0.in_layers.2.weight",
                         "level " + level + " has " + blocks.size() + " ResBlocks but level 0 has " + numRes);
             }
             int first = levelFirstIdx.get(level);
             String conv = u + "input_blocks." + first + ".0.in_layers.2.weight";
             int width = s.dim(conv, 4, 0);
             if (width % c0 != 0) {
-                throw new ModelFormatException(s.file, conv, "output width " + width
+                throw new ModelFormatException(s.file(), conv, "output width " + width
                         + " is not a multiple of the model channels " + c0);
             }
             mult.add(width / c0);
-            boolean hasAttn = s.tensors.containsKey(u + "input_blocks." + first + ".1.norm.weight");
-            attn.add(hasAttn);
-            if (hasAttn && firstAttn == null) {
-                firstAttn = u + "input_blocks." + first + ".1.";
+            String attn = u + "input_blocks." + first + ".1.";
+            if (s.has(attn + "norm.weight")) {
+                depth.add(s.count(attn + "transformer_blocks.", "transformer block", UnetConfig.MAX_DEPTH));
+                if (firstAttn == null) {
+                    firstAttn = attn;
+                }
+            } else {
+                depth.add(0);
             }
         }
-        if (firstAttn == null) {
-            firstAttn = u + "middle_block.1.";
+        String mid = u + "middle_block.1.";
+        if (!s.has(mid + "norm.weight")) {
+            throw new ModelFormatException(s.file(), mid + "norm.weight", "missing: the U-Net has no middle-block "
+                    + "transformer (a distilled U-Net such as SSD-1B or Vega?); sdj runs U-Nets with one");
         }
-        int depth = s.count(firstAttn + "transformer_blocks.", "transformer block");
+        int middleDepth = s.count(mid + "transformer_blocks.", "transformer block", UnetConfig.MAX_DEPTH);
+        if (firstAttn == null) {
+            firstAttn = mid;
+        }
         int context = s.dim(firstAttn + "transformer_blocks.0.attn2.to_k.weight", 2, 1);
-        int heads = UnetConfig.SD1_NUM_HEADS;
+        TensorInfo projIn = s.tensors().get(firstAttn + "proj_in.weight");
+        boolean linear = s.require(firstAttn + "proj_in.weight", projIn != null && projIn.rank() == 2 ? 2 : 4).rank() == 2;
+        int adm = s.has(u + "label_emb.0.0.weight") ? s.dim(u + "label_emb.0.0.weight", 2, 1) : 0;
+        int heads = familyHeads;
+        int headDim = familyHeadDim;
         String h = metadata.get(HEADS_METADATA_KEY);
         if (h != null) {
             try {
                 heads = Integer.parseInt(h.trim());
+                headDim = 0;
             } catch (NumberFormatException e) {
-                throw new ModelFormatException(s.file, "__metadata__ " + HEADS_METADATA_KEY + " is not an integer: '" + h + "'");
+                throw new ModelFormatException(s.file(), "__metadata__ " + HEADS_METADATA_KEY + " is not an integer: '" + h + "'");
             }
         }
         try {
-            return new UnetConfig(inCh, outCh, c0, mult, numRes, attn, depth, context, heads);
+            return new UnetConfig(inCh, outCh, c0, mult, numRes, depth, middleDepth, context, heads, headDim, linear, adm);
         } catch (io.sdj.InvalidParameterException e) {
-            throw new ModelFormatException(s.file, null, "inferred U-Net configuration is invalid: " + e.getMessage(), e);
+            throw new ModelFormatException(s.file(), null, "inferred U-Net configuration is invalid: " + e.getMessage(), e);
         }
     }
 
-    private static ClipTextConfig inferClip(Shapes s) {
-        String c = Sd1Component.CLIP.prefix();
-        TensorInfo tok = s.require(c + "embeddings.token_embedding.weight", 2);
+    /** Reads a text encoder's configuration from its shapes under {@code prefix}, in the given naming. */
+    public static ClipTextConfig inferClip(Shapes s, String c, ClipTextConfig.Flavor flavor) {
+        boolean openai = flavor == ClipTextConfig.Flavor.OPENAI;
+        TensorInfo tok = s.require(c + (openai ? "embeddings.token_embedding.weight" : "token_embedding.weight"), 2);
         int vocab = (int) tok.dim(0);
         int hidden = (int) tok.dim(1);
-        int positions = s.dim(c + "embeddings.position_embedding.weight", 2, 0);
-        int layers = s.count(c + "encoder.layers.", "CLIP encoder layer");
-        int intermediate = s.dim(c + "encoder.layers.0.mlp.fc1.weight", 2, 0);
-        return new ClipTextConfig(hidden, layers, ClipTextConfig.headsFor(hidden), intermediate, vocab, positions);
+        int positions = openai ? s.dim(c + "embeddings.position_embedding.weight", 2, 0)
+                : s.dim(c + "positional_embedding", 2, 0);
+        String layers = openai ? "encoder.layers." : "transformer.resblocks.";
+        int n = s.count(c + layers, "text encoder layer", ClipTextConfig.MAX_LAYERS);
+        int intermediate = openai ? s.dim(c + "encoder.layers.0.mlp.fc1.weight", 2, 0)
+                : s.dim(c + "transformer.resblocks.0.mlp.c_fc.weight", 2, 0);
+        int projection = !openai && s.has(c + "text_projection") ? s.dim(c + "text_projection", 2, 1) : 0;
+        try {
+            return new ClipTextConfig(flavor, hidden, n, ClipTextConfig.headsFor(hidden), intermediate, vocab, positions,
+                    projection);
+        } catch (io.sdj.InvalidParameterException e) {
+            throw new ModelFormatException(s.file(), null, "inferred text encoder configuration under '" + c
+                    + "' is invalid: " + e.getMessage(), e);
+        }
     }
 
-    private static VaeConfig inferVae(Shapes s) {
-        String v = Sd1Component.VAE.prefix();
+    /** Reads the VAE's configuration from its shapes under {@code prefix}. */
+    public static VaeConfig inferVae(Shapes s, String v) {
         TensorInfo convIn = s.require(v + "encoder.conv_in.weight", 4);
         int ch = (int) convIn.dim(0);
         int imageCh = (int) convIn.dim(1);
-        int levels = s.count(v + "encoder.down.", "VAE encoder level");
-        int numRes = s.count(v + "encoder.down.0.block.", "VAE encoder ResnetBlock");
+        int levels = s.count(v + "encoder.down.", "VAE encoder level", UnetConfig.MAX_LEVELS);
+        int numRes = s.count(v + "encoder.down.0.block.", "VAE encoder ResnetBlock", UnetConfig.MAX_DEPTH);
         List<Integer> mult = new ArrayList<>();
         for (int level = 0; level < levels; level++) {
             String conv = v + "encoder.down." + level + ".block.0.conv1.weight";
             int width = s.dim(conv, 4, 0);
             if (width % ch != 0) {
-                throw new ModelFormatException(s.file, conv, "output width " + width + " is not a multiple of the VAE base width " + ch);
+                throw new ModelFormatException(s.file(), conv, "output width " + width + " is not a multiple of the VAE base width " + ch);
             }
             mult.add(width / ch);
         }
         int z = s.dim(v + "decoder.conv_in.weight", 4, 1);
         int embed = s.dim(v + "post_quant_conv.weight", 4, 1);
-        return new VaeConfig(imageCh, ch, mult, numRes, z, embed);
+        try {
+            return new VaeConfig(imageCh, ch, mult, numRes, z, embed);
+        } catch (io.sdj.InvalidParameterException e) {
+            throw new ModelFormatException(s.file(), null, "inferred VAE configuration is invalid: " + e.getMessage(), e);
+        }
     }
 
     // ------------------------------------------------------------------------------------------ validation
@@ -461,19 +538,16 @@ public final class Sd1Layout {
         }
     }
 
-    /** {@link #validate(Path, Map, Sd1Config)} for an open file. */
-    public static Validation validate(SafetensorsFile file, Sd1Config config) {
-        return validate(file.path(), file.tensors(), config);
-    }
-
     /**
-     * Checks that every tensor the configuration needs is present with the expected shape and a weight dtype
-     * (F32/F16/BF16), and that the optional {@link #POSITION_IDS} and {@link #ALPHAS_CUMPROD} have their shapes.
+     * Checks that every tensor the configuration needs is present with the expected shape and a weight type, and
+     * that {@link #ALPHAS_CUMPROD} (when present) has its shape. {@code optional} names tensors that may be there and
+     * are not reported as ignored (position ids, logit scales).
      *
      * @throws ModelFormatException naming the first offending tensor, with expected versus found shapes for up to
      *                              {@value #MAX_LISTED} problems
      */
-    public static Validation validate(Path file, Map<String, TensorInfo> tensors, Sd1Config config) {
+    public static Validation validate(Path file, Map<String, TensorInfo> tensors, ModelConfig config, String family,
+                                      java.util.function.Predicate<String> optional) {
         Map<String, long[]> expected = expectedTensors(config);
         List<String> problems = new ArrayList<>();
         String firstTensor = null;
@@ -490,16 +564,8 @@ public final class Sd1Layout {
                 }
             }
         }
-        TensorInfo pos = tensors.get(POSITION_IDS);
-        if (pos != null && !pos.hasShape(1, config.clip().maxPositions())
-                && !pos.hasShape(config.clip().maxPositions())) {
-            count++;
-            firstTensor = firstTensor == null ? POSITION_IDS : firstTensor;
-            problems.add("'" + POSITION_IDS + "' expected shape [1, " + config.clip().maxPositions() + "], found "
-                    + pos.shapeString());
-        }
         TensorInfo ac = tensors.get(ALPHAS_CUMPROD);
-        if (ac != null && (!ac.dtype().isWeightType() || ac.elementCount() != 1000 || ac.rank() != 1)) {
+        if (ac != null && (!isFloat(ac.dtype()) || ac.elementCount() != 1000 || ac.rank() != 1)) {
             count++;
             firstTensor = firstTensor == null ? ALPHAS_CUMPROD : firstTensor;
             problems.add("'" + ALPHAS_CUMPROD + "' expected an F32/F16/BF16 tensor of shape [1000], found "
@@ -509,9 +575,9 @@ public final class Sd1Layout {
             String detail;
             if (count == 1) {
                 String p = problems.getFirst();
-                detail = p.substring(p.indexOf("' ") + 2) + " (SD 1.x layout " + describe(config) + ")";
+                detail = p.substring(p.indexOf("' ") + 2) + " (" + family + " layout " + config.describe() + ")";
             } else {
-                detail = count + " tensors do not match the SD 1.x layout " + describe(config) + ": "
+                detail = count + " tensors do not match the " + family + " layout " + config.describe() + ": "
                         + String.join("; ", problems) + (count > problems.size() ? "; ..." : "");
             }
             throw new ModelFormatException(file, firstTensor, detail);
@@ -519,18 +585,23 @@ public final class Sd1Layout {
         List<String> ignored = new ArrayList<>();
         for (String name : tensors.keySet()) {
             boolean owned = false;
-            for (Sd1Component c : Sd1Component.values()) {
+            for (Component c : config.components()) {
                 owned |= c.owns(name);
             }
-            if (owned && !expected.containsKey(name) && !name.equals(POSITION_IDS)) {
+            if (owned && !expected.containsKey(name) && !optional.test(name)) {
                 ignored.add(name);
             }
         }
         if (!ignored.isEmpty()) {
-            LOG.warn("{}: {} tensors are not part of the SD 1.x layout and are ignored, e.g. {}", file, ignored.size(),
-                    ignored.subList(0, Math.min(5, ignored.size())));
+            LOG.warn("{}: {} tensors are not part of the {} layout and are ignored, e.g. {}", file, ignored.size(),
+                    family, ignored.subList(0, Math.min(5, ignored.size())));
         }
         return new Validation(ignored);
+    }
+
+    /** True for the plain floating-point types (F32, F16, BF16). */
+    public static boolean isFloat(DType t) {
+        return t == DType.F32 || t == DType.F16 || t == DType.BF16;
     }
 
     private static String check(TensorInfo t, long[] shape) {
@@ -541,22 +612,8 @@ public final class Sd1Layout {
             return "expected shape " + TensorInfo.formatShape(shape) + ", found " + t.shapeString();
         }
         if (!t.dtype().isWeightType()) {
-            return "has dtype " + t.dtype() + ", expected F32, F16 or BF16";
+            return "has dtype " + t.dtype() + ", expected a floating-point or ggml-quantized weight type";
         }
         return null;
-    }
-
-    /** A one-line summary of a configuration for messages and logs. */
-    public static String describe(Sd1Config c) {
-        UnetConfig u = c.unet();
-        ClipTextConfig t = c.clip();
-        VaeConfig v = c.vae();
-        return "(unet: channels " + u.modelChannels() + ", mult " + u.channelMult() + ", res blocks "
-                + u.numResBlocks() + ", attention " + u.attentionLevels() + ", depth " + u.transformerDepth()
-                + ", context " + u.contextDim() + ", heads " + u.numHeads() + ", in/out " + u.inChannels() + "/"
-                + u.outChannels() + "; clip: hidden " + t.hiddenSize() + ", layers " + t.numLayers() + ", heads "
-                + t.numHeads() + ", mlp " + t.intermediateSize() + ", vocab " + t.vocabSize() + ", positions "
-                + t.maxPositions() + "; vae: ch " + v.ch() + ", mult " + v.chMult() + ", res blocks "
-                + v.numResBlocks() + ", z " + v.zChannels() + ", embed " + v.embedDim() + ")";
     }
 }
