@@ -35,6 +35,28 @@ public final class GoldenCheckpoint {
     /** The generator, relative to the shared folder. */
     public static final String GENERATOR = "golden/RandomSd15.java";
 
+    /**
+     * One deterministic golden checkpoint.
+     *
+     * @param fileName  the file name the golden runs used (it appears in the images' metadata)
+     * @param sha256    published SHA-256
+     * @param size      published size in bytes
+     * @param generator the generator, relative to the shared folder
+     */
+    public record Spec(String fileName, String sha256, long size, String generator) {
+    }
+
+    /** The SD 1.5 stand-in ({@code golden/}). */
+    public static final Spec SD15 = new Spec(FILE_NAME, SHA256, SIZE, GENERATOR);
+    /** The SD 2.1 768-v stand-in ({@code golden-sd2/}). */
+    public static final Spec SD2 = new Spec("sd2_random_seed1.safetensors",
+            "ffe00a630fc0e8779c0c77cc4960ac87fd282af1dca471c3517aae2badf1fc9e", 2_607_385_278L,
+            "golden-sd2/RandomSd2.java");
+    /** The SDXL base 1.0 stand-in ({@code golden-sdxl/}). */
+    public static final Spec SDXL = new Spec("sdxl_random_seed1.safetensors",
+            "6a4c28c2d427096bc094e1f826761a83495091127251e8749a48221682104d19", 6_938_041_224L,
+            "golden-sdxl/RandomSdxl.java");
+
     private static final String STAMP_SUFFIX = ".verified";
     private static final long GENERATE_TIMEOUT_MINUTES = 15;
 
@@ -49,15 +71,20 @@ public final class GoldenCheckpoint {
      * @throws SdjException if generation fails or the result does not match the published digest
      */
     public static Path ensure(Path cacheDir, Path sharedDir) {
-        Path target = cacheDir.resolve(FILE_NAME);
+        return ensure(SD15, cacheDir, sharedDir);
+    }
+
+    /** {@link #ensure(Path, Path)} for any golden checkpoint. */
+    public static Path ensure(Spec spec, Path cacheDir, Path sharedDir) {
+        Path target = cacheDir.resolve(spec.fileName());
         try {
             Files.createDirectories(cacheDir);
-            try (FileChannel lockCh = FileChannel.open(cacheDir.resolve(FILE_NAME + ".lock"),
+            try (FileChannel lockCh = FileChannel.open(cacheDir.resolve(spec.fileName() + ".lock"),
                     StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
                 FileLock lock = lockCh.lock(); // another JVM may be generating the same file
                 try {
-                    if (!isVerified(target)) {
-                        generate(sharedDir.resolve(GENERATOR), target);
+                    if (!isVerified(spec, target)) {
+                        generate(spec, sharedDir.resolve(spec.generator()), target);
                     }
                     return target;
                 } finally {
@@ -74,17 +101,22 @@ public final class GoldenCheckpoint {
      * SHA-256 (which then writes the stamp).
      */
     public static boolean isVerified(Path file) {
+        return isVerified(SD15, file);
+    }
+
+    /** {@link #isVerified(Path)} for any golden checkpoint. */
+    public static boolean isVerified(Spec spec, Path file) {
         try {
-            if (!Files.isRegularFile(file) || Files.size(file) != SIZE) {
+            if (!Files.isRegularFile(file) || Files.size(file) != spec.size()) {
                 return false;
             }
-            String stamp = stampText(file);
+            String stamp = stampText(spec, file);
             Path stampFile = stampPath(file);
             if (Files.isRegularFile(stampFile) && Files.readString(stampFile).equals(stamp)) {
                 return true;
             }
-            LOG.info("{}: checking SHA-256 of {} bytes", file, SIZE);
-            if (!Sha256.of(file).equals(SHA256)) {
+            LOG.info("{}: checking SHA-256 of {} bytes", file, spec.size());
+            if (!Sha256.of(file).equals(spec.sha256())) {
                 LOG.warn("{}: SHA-256 does not match the golden checkpoint", file);
                 return false;
             }
@@ -101,23 +133,28 @@ public final class GoldenCheckpoint {
      * @throws ModelFormatException if either differs
      */
     public static void verify(Path file) {
+        verify(SD15, file);
+    }
+
+    /** {@link #verify(Path)} for any golden checkpoint. */
+    public static void verify(Spec spec, Path file) {
         try {
             long size = Files.size(file);
-            if (size != SIZE) {
-                throw new ModelFormatException(file, "size is " + size + " bytes, the golden checkpoint has " + SIZE);
+            if (size != spec.size()) {
+                throw new ModelFormatException(file, "size is " + size + " bytes, the golden checkpoint has " + spec.size());
             }
         } catch (IOException e) {
             throw new ModelFormatException(file, null, "cannot read: " + e.getMessage(), e);
         }
-        Sha256.verify(file, SHA256);
+        Sha256.verify(file, spec.sha256());
     }
 
-    private static void generate(Path generator, Path target) throws IOException {
+    private static void generate(Spec spec, Path generator, Path target) throws IOException {
         if (!Files.isRegularFile(generator)) {
             throw new SdjException(generator + ": generator not found (is the shared folder right?)");
         }
-        Path tmp = target.resolveSibling(FILE_NAME + ".tmp");
-        Path log = target.resolveSibling(FILE_NAME + ".log");
+        Path tmp = target.resolveSibling(spec.fileName() + ".tmp");
+        Path log = target.resolveSibling(spec.fileName() + ".log");
         Files.deleteIfExists(stampPath(target));
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> cmd = List.of(java.toString(), generator.toString(), tmp.toString(), Long.toString(SEED));
@@ -138,9 +175,9 @@ public final class GoldenCheckpoint {
             throw new SdjException(generator + ": exited with " + p.exitValue() + ": "
                     + out.substring(Math.max(0, out.length() - 2000)));
         }
-        verify(tmp);
+        verify(spec, tmp);
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        Files.writeString(stampPath(target), stampText(target));
+        Files.writeString(stampPath(target), stampText(spec, target));
         LOG.info("{}: golden checkpoint generated and verified", target);
     }
 
@@ -148,7 +185,7 @@ public final class GoldenCheckpoint {
         return file.resolveSibling(file.getFileName() + STAMP_SUFFIX);
     }
 
-    private static String stampText(Path file) throws IOException {
-        return Files.size(file) + " " + Files.getLastModifiedTime(file).toMillis() + " " + SHA256 + "\n";
+    private static String stampText(Spec spec, Path file) throws IOException {
+        return Files.size(file) + " " + Files.getLastModifiedTime(file).toMillis() + " " + spec.sha256() + "\n";
     }
 }

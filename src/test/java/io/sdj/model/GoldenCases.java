@@ -29,9 +29,14 @@ public final class GoldenCases {
         }
     }
 
-    /** Every case in file order. */
+    /** Every case of ../shared/golden in file order. */
     public static List<Case> all() {
-        Path tsv = GoldenModel.sharedDir().resolve("golden/cases.tsv");
+        return all("golden");
+    }
+
+    /** Every case of a golden folder ({@code golden}, {@code golden-sd2}, {@code golden-sdxl}, ...) in file order. */
+    public static List<Case> all(String folder) {
+        Path tsv = GoldenModel.sharedDir().resolve(folder).resolve("cases.tsv");
         try {
             List<String> lines = Files.readAllLines(tsv);
             List<Case> cases = new ArrayList<>();

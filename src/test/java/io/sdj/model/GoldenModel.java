@@ -39,6 +39,11 @@ public final class GoldenModel {
 
     /** The verified golden checkpoint, generated (about 2.1 GB, seconds to a minute) when missing. */
     public static Path path() {
-        return GoldenCheckpoint.ensure(repoRoot().resolve("models").resolve("cache"), sharedDir());
+        return path(GoldenCheckpoint.SD15);
+    }
+
+    /** A verified golden checkpoint of any family, generated when missing (SDXL: 6.9 GB, about a minute). */
+    public static Path path(GoldenCheckpoint.Spec spec) {
+        return GoldenCheckpoint.ensure(spec, repoRoot().resolve("models").resolve("cache"), sharedDir());
     }
 }

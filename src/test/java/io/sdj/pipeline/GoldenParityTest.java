@@ -2,13 +2,14 @@ package io.sdj.pipeline;
 
 import io.sdj.image.ImageCompare;
 import io.sdj.model.GoldenCases;
+import io.sdj.model.GoldenCheckpoint;
 import io.sdj.model.GoldenModel;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.PrintStream;
 import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,34 +21,64 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Image-for-image parity with stable-diffusion.cpp: every case of ../shared/golden/cases.tsv runs through the sdj
- * CLI with sd-cli's exact arguments on the deterministic SD1.5 checkpoint (regenerated and checked against its
- * published SHA-256) and is compared with the golden PNG: mean absolute difference per channel sample ≤ 0.25/255
- * and maximum ≤ 4/255.
+ * Image-for-image parity with stable-diffusion.cpp for every family: each case of
+ * ../shared/{golden,golden-sd2,golden-sdxl}/cases.tsv runs through the sdj CLI with sd-cli's exact arguments on the
+ * folder's deterministic checkpoint (regenerated and checked against its published SHA-256) and is compared with the
+ * golden PNG: mean absolute difference per channel sample ≤ 0.25/255 and maximum ≤ 4/255.
  */
 @Tag("slow")
 class GoldenParityTest {
     static final double MEAN_BOUND = 0.25;
     static final int MAX_BOUND = 4;
 
-    static Stream<GoldenCases.Case> cases() {
-        List<GoldenCases.Case> cases = GoldenCases.all();
-        assertEquals(12, cases.size(), "cases in ../shared/golden/cases.tsv");
+    static Stream<GoldenCases.Case> sd15() {
+        return cases("golden", 12);
+    }
+
+    static Stream<GoldenCases.Case> sd2() {
+        return cases("golden-sd2", 13);
+    }
+
+    static Stream<GoldenCases.Case> sdxl() {
+        return cases("golden-sdxl", 11);
+    }
+
+    private static Stream<GoldenCases.Case> cases(String folder, int count) {
+        List<GoldenCases.Case> cases = GoldenCases.all(folder);
+        assertEquals(count, cases.size(), "cases in ../shared/" + folder + "/cases.tsv");
         return cases.stream();
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void matchesGolden(GoldenCases.Case c) throws Exception {
-        Path golden = GoldenModel.sharedDir().resolve("golden");
-        Path model = GoldenModel.path();
+    @MethodSource("sd15")
+    void sd15MatchesGolden(GoldenCases.Case c) throws Exception {
+        check("golden", GoldenCheckpoint.SD15, c);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("sd2")
+    void sd2MatchesGolden(GoldenCases.Case c) throws Exception {
+        check("golden-sd2", GoldenCheckpoint.SD2, c);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("sdxl")
+    void sdxlMatchesGolden(GoldenCases.Case c) throws Exception {
+        check("golden-sdxl", GoldenCheckpoint.SDXL, c);
+    }
+
+    private static void check(String folder, GoldenCheckpoint.Spec spec, GoldenCases.Case c) throws Exception {
+        Path golden = GoldenModel.sharedDir().resolve(folder);
+        Path model = GoldenModel.path(spec);
         Path work = Files.createTempDirectory("sdj-parity");
-        Files.copy(golden.resolve("init_128.png"), work.resolve("init_128.png"));
         List<String> args = new ArrayList<>();
         for (String a : c.args()) {
             args.add(a.equals("MODEL") ? model.toString() : a);
         }
         for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).equals("-i")) {
+                Files.copy(golden.resolve(args.get(i + 1)), work.resolve(args.get(i + 1)));
+            }
             if (args.get(i).equals("-o") || args.get(i).equals("-i")) {
                 args.set(i + 1, work.resolve(args.get(i + 1)).toString());
             }
