@@ -283,7 +283,12 @@ public final class Graph extends GgmlContext {
 
     /** A strided view of {@code a}: shape ne (4 dims), byte strides nb1..nb3, starting at a byte offset. */
     public Tensor view(Tensor a, long ne0, long ne1, long ne2, long ne3, long nb1, long nb2, long nb3, long offset) {
-        long last = offset + (ne0 - 1) * a.nb(0) + (ne1 - 1) * nb1 + (ne2 - 1) * nb2 + (ne3 - 1) * nb3;
+        if (ne0 < 1 || ne1 < 1 || ne2 < 1 || ne3 < 1 || ne0 % a.type().blockSize() != 0) {
+            throw new GgmlException("view of " + a.name() + ": shape [" + ne0 + ", " + ne1 + ", " + ne2 + ", " + ne3
+                    + "] is not a whole number of " + a.type() + " blocks");
+        }
+        long rowEnd = a.type().rowBytes(ne0); // bytes of one row, blocks included
+        long last = offset + rowEnd - 1 + (ne1 - 1) * nb1 + (ne2 - 1) * nb2 + (ne3 - 1) * nb3;
         if (offset < 0 || last >= a.byteSize()) {
             throw new GgmlException("view of " + a.name() + " reaches past its " + a.byteSize() + " bytes");
         }
