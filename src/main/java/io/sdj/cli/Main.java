@@ -10,6 +10,7 @@ import io.sdj.pipeline.GenerationRequest;
 import io.sdj.pipeline.GenerationResult;
 import io.sdj.pipeline.StableDiffusion;
 import io.sdj.pipeline.Timings;
+import io.sdj.pipeline.WeightResidency;
 import io.sdj.runtime.Backend;
 import io.sdj.runtime.DeviceInfo;
 import io.sdj.runtime.UnknownBackendException;
@@ -123,7 +124,8 @@ public final class Main {
         log.debug("options: {}; threads {}", o, threads);
 
         StableDiffusion.Builder builder = StableDiffusion.builder().model(model).backend(o.backend())
-                .threads(threads).weightType(o.weightType()).prediction(o.prediction()).listener(progress);
+                .threads(threads).weightType(o.weightType()).prediction(o.prediction()).listener(progress)
+                .residency(WeightResidency.ON_DEMAND); // one generation: each part loaded when needed, then freed
         if (o.tokenizer() != null) {
             builder.tokenizer(o.tokenizer());
         }
@@ -134,10 +136,10 @@ public final class Main {
             throw new SdjException(e.getMessage() + "; or give it with --tokenizer PATH", e);
         }
         try (StableDiffusion sd = loaded) {
+            GenerationResult result = sd.generate(request, progress, new CancellationToken());
             progress.endLine();
             out.printf(Locale.ROOT, "model: %s, %s-prediction, latent %s%n", sd.family().displayName(),
                     sd.prediction().name().toLowerCase(Locale.ROOT), sd.latentFormat());
-            GenerationResult result = sd.generate(request, progress, new CancellationToken());
             List<String> names = OutputNames.names(o.output(), result.images().size(), o.outputBeginIndex());
             List<String> saved = new ArrayList<>();
             for (GeneratedImage image : result.images()) {

@@ -56,15 +56,14 @@ public final class StableDiffusion implements AutoCloseable {
     private final ModelFamily family;
     private final ModelConfig config;
     private final Backend backend;
-    private final WeightStore weights;
     private final ClipTokenizer tokenizer;
-    private final Conditioner conditioner;
-    private final DiffusionModel unet;
-    private final VaeRunner vae;
-    private final Denoiser denoiser;
+    private final ModelParts parts;
+    private final SigmaTable sigmaTable;
+    private final WeightResidency residency;
     private final GgmlType weightType;
-    private final double loadSeconds;
+    private final double openSeconds;
     private final ReentrantLock lock = new ReentrantLock(true);
+    private volatile Prediction prediction;
     private volatile boolean closed;
 
     private StableDiffusion(Builder b) {
@@ -78,54 +77,42 @@ public final class StableDiffusion implements AutoCloseable {
         ModelDetector.checkContainer(b.model);
         this.modelPath = b.model;
         this.weightType = b.weightType;
+        this.residency = b.residency;
+        this.prediction = b.prediction;
         this.tokenizer = b.tokenizer != null
                 ? (Files.isDirectory(b.tokenizer) ? ClipTokenizer.fromDirectory(b.tokenizer) : ClipTokenizer.fromMerges(b.tokenizer))
                 : ClipTokenizer.forModel(b.model);
-        Backend be = null;
-        WeightStore ws = null;
-        Conditioner cond = null;
-        DiffusionModel dm = null;
         try (TensorSource file = SafetensorsFile.open(b.model)) {
             this.family = ModelFamilies.detect(file);
             this.config = family.configure(file);
-            SigmaTable table = sigmaTable(file);
-            be = Backend.open(b.backend);
+            this.sigmaTable = sigmaTable(file);
+        }
+        Backend be = Backend.open(b.backend);
+        ModelParts mp = null;
+        try {
             be.setThreads(b.threads);
-            ProgressListener listener = b.listener;
-            long t0 = System.nanoTime();
-            ws = WeightLoader.load(file, LdmLayout.expectedTensors(config).keySet(), config.components(), be,
-                    family.weightTypes(b.weightType), family.displayName(),
-                    (n, total) -> listener.onProgress(new Progress(Phase.LOADING_WEIGHTS, n, total, 0,
-                            (System.nanoTime() - t0) / 1e9)));
-            cond = family.conditioner(config, ws, be, tokenizer);
-            dm = family.diffusionModel(config, ws, be);
-            Prediction prediction = b.prediction != null ? b.prediction : family.detectPrediction(dm);
-            this.denoiser = new Denoiser(table, prediction);
-            this.backend = be;
-            this.weights = ws;
-            this.conditioner = cond;
-            this.unet = dm;
+            mp = new ModelParts(b.model, family, config, be, family.weightTypes(b.weightType), tokenizer, b.listener);
+            if (residency == WeightResidency.RESIDENT) {
+                mp.conditioner();
+                mp.unet();
+                mp.vae();
+            }
         } catch (RuntimeException e) {
-            if (dm != null) {
-                dm.close();
+            if (mp != null) {
+                mp.close();
             }
-            if (cond != null) {
-                cond.close();
-            }
-            if (ws != null) {
-                ws.close();
-            }
-            if (be != null) {
-                be.close();
-            }
+            be.close();
             throw e;
         }
-        this.vae = new VaeRunner(family.autoencoder(config, weights), backend);
-        this.loadSeconds = (System.nanoTime() - start) / 1e9;
-        LOG.info("loaded {}: {}, {}-prediction, latent {} {} in {} s: {} MiB of weights on {}", modelPath.getFileName(),
-                family.displayName(), prediction().name().toLowerCase(Locale.ROOT), family.latentFormat(),
-                config.describe(), String.format(Locale.ROOT, "%.2f", loadSeconds), weights.bufferBytes() >> 20,
-                backend.device().name());
+        this.backend = be;
+        this.parts = mp;
+        if (residency == WeightResidency.RESIDENT) {
+            prediction();
+        }
+        this.openSeconds = (System.nanoTime() - start) / 1e9 - parts.loadSeconds();
+        LOG.info("opened {}: {}, latent {} {}; weights {} ({} MiB resident) on {}", modelPath.getFileName(),
+                family.displayName(), family.latentFormat(), config.describe(),
+                residency.name().toLowerCase(Locale.ROOT), parts.weightBytes() >> 20, backend.device().name());
     }
 
     /** The file's own alphas_cumprod when it has a valid one (SD 1.x/2.x files), else sd.cpp's computed table. */
@@ -146,9 +133,14 @@ public final class StableDiffusion implements AutoCloseable {
         return new Builder();
     }
 
-    /** Seconds the load took. */
+    /** Seconds spent opening the model and loading its weights so far (on demand: includes later loads). */
     public double loadSeconds() {
-        return loadSeconds;
+        return openSeconds + parts.loadSeconds();
+    }
+
+    /** When the weights are on the backend. */
+    public WeightResidency residency() {
+        return residency;
     }
 
     /** The model's family. */
@@ -161,9 +153,31 @@ public final class StableDiffusion implements AutoCloseable {
         return config;
     }
 
-    /** What the U-Net predicts (given at load, or detected). */
+    /**
+     * What the U-Net predicts: given at build time, or the family's (SD 2.x: sd.cpp's probe pass, which loads the
+     * U-Net if it is not loaded yet).
+     */
     public Prediction prediction() {
-        return denoiser.prediction();
+        Prediction p = prediction;
+        if (p == null) {
+            lock.lock();
+            try {
+                if (prediction == null) {
+                    checkOpen();
+                    prediction = family.detectPrediction(parts.unet());
+                }
+                p = prediction;
+            } finally {
+                lock.unlock();
+            }
+        }
+        return p;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this model is closed");
+        }
     }
 
     /** The diffusion latents' format. */
@@ -187,9 +201,9 @@ public final class StableDiffusion implements AutoCloseable {
         return backend;
     }
 
-    /** Bytes of weights on the backend. */
+    /** Bytes of weights on the backend now. */
     public long weightBytes() {
-        return weights.bufferBytes();
+        return parts.weightBytes();
     }
 
     /** The weight type requested at load (null: the file's). */
@@ -236,7 +250,7 @@ public final class StableDiffusion implements AutoCloseable {
         int z = config.unet().inChannels();
         int latentSize = w * h * z;
         Rng rng = req.rng().create(req.seed());
-        float[] fullSigmas = denoiser.sigmas(req.scheduler(), req.steps());
+        float[] fullSigmas = req.scheduler().sigmas(req.steps(), sigmaTable);
         float[] sigmas = req.isImageToImage()
                 ? Img2ImgSchedule.of(fullSigmas, req.steps(), req.strength()).sigmas() : fullSigmas;
 
@@ -256,8 +270,12 @@ public final class StableDiffusion implements AutoCloseable {
         boolean useUncond = req.cfgScale() != 1.0f;
         int textJobs = useUncond ? 2 : 1;
         listener.onProgress(new Progress(Phase.TEXT_ENCODING, 0, textJobs, 0, 0));
+        Conditioner conditioner = parts.conditioner();
         Conditioning cond = conditioner.encode(req.prompt(), condRequest);
         Conditioning uncond = useUncond ? conditioner.encodeNegative(req.negativePrompt(), condRequest) : null;
+        if (residency == WeightResidency.ON_DEMAND) {
+            parts.release(ModelParts.Part.TEXT);
+        }
         double textSeconds = (System.nanoTime() - t0) / 1e9;
         listener.onProgress(new Progress(Phase.TEXT_ENCODING, textJobs, textJobs, 0, textSeconds));
 
@@ -265,7 +283,8 @@ public final class StableDiffusion implements AutoCloseable {
         double decodeSeconds = 0;
         List<GeneratedImage> images = new ArrayList<>();
         int steps = sigmas.length - 1;
-        ModelFn model = denoiseFunction(w, h, cond, uncond, req.cfgScale());
+        Denoiser denoiser = new Denoiser(sigmaTable, prediction());
+        ModelFn model = denoiseFunction(denoiser, parts.unet(), w, h, cond, uncond, req.cfgScale());
         for (int b = 0; b < req.batchCount(); b++) {
             checkCancel(cancel);
             long seed = req.seed() + b;
@@ -280,6 +299,9 @@ public final class StableDiffusion implements AutoCloseable {
                     cancel::isCancelled);
             sampleSeconds += (System.nanoTime() - s0) / 1e9;
             checkCancel(cancel);
+            if (residency == WeightResidency.ON_DEMAND && b == req.batchCount() - 1) {
+                parts.release(ModelParts.Part.UNET);
+            }
             long d0 = System.nanoTime();
             listener.onProgress(new Progress(Phase.DECODING, 0, 1, image, 0));
             images.add(new GeneratedImage(decodeImage(latent, w, h, z, factor), seed, b));
@@ -300,7 +322,8 @@ public final class StableDiffusion implements AutoCloseable {
      * prompt when guidance is on), combine with classifier-free guidance, and turn the prediction into a denoised
      * latent, all in float on the CPU, in sd.cpp's order.
      */
-    private ModelFn denoiseFunction(int w, int h, Conditioning cond, Conditioning uncond, float cfg) {
+    private static ModelFn denoiseFunction(Denoiser denoiser, DiffusionModel unet, int w, int h, Conditioning cond,
+                                           Conditioning uncond, float cfg) {
         return (xt, sigma) -> {
             Scalings s = denoiser.scalings(sigma);
             float t = denoiser.timestep(sigma);
@@ -322,12 +345,14 @@ public final class StableDiffusion implements AutoCloseable {
 
     /** Latent → pixels: undo the latent format, decode, map [-1, 1] to [0, 255] with rounding. */
     private BufferedImage decodeImage(float[] latent, int w, int h, int z, int factor) {
-        return Images.toImage(vae.decode(family.latentFormat().toVae(latent), w, h, z), w * factor, h * factor);
+        BufferedImage image = Images.toImage(parts.vae().decode(family.latentFormat().toVae(latent), w, h, z),
+                w * factor, h * factor);
+        return image;
     }
 
     /** Pixels → latent: VAE encoder, a sample of the posterior drawn with {@code rng}, times the scale factor. */
     private float[] encodeImage(BufferedImage image, int width, int height, Rng rng) {
-        float[] moments = vae.encode(Images.toTensor(image, width, height), width, height);
+        float[] moments = parts.vae().encode(Images.toTensor(image, width, height), width, height);
         int n = moments.length / 2;
         float[] noise = rng.randn(n);
         float[] latent = new float[n];
@@ -345,9 +370,7 @@ public final class StableDiffusion implements AutoCloseable {
         try {
             if (!closed) {
                 closed = true;
-                conditioner.close();
-                unet.close();
-                weights.close();
+                parts.close();
                 backend.close();
             }
         } finally {
@@ -363,6 +386,7 @@ public final class StableDiffusion implements AutoCloseable {
         private int threads = -1;
         private GgmlType weightType;
         private Prediction prediction;
+        private WeightResidency residency = WeightResidency.RESIDENT;
         private ProgressListener listener = ProgressListener.NONE;
 
         private Builder() {
@@ -383,6 +407,12 @@ public final class StableDiffusion implements AutoCloseable {
          * SDXL, and for SD 2.x the result of sd.cpp's probe pass.
          */
         public Builder prediction(Prediction v) { prediction = v; return this; }
+        /**
+         * When weights are on the backend: {@link WeightResidency#RESIDENT} (default; loaded once, for many
+         * generations) or {@link WeightResidency#ON_DEMAND} (each part loaded when needed and released after use:
+         * lowest peak memory, what the CLI uses).
+         */
+        public Builder residency(WeightResidency v) { residency = v == null ? WeightResidency.RESIDENT : v; return this; }
         /** Told about loading progress. */
         public Builder listener(ProgressListener v) { listener = v == null ? ProgressListener.NONE : v; return this; }
 

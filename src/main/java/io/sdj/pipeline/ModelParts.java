@@ -1,0 +1,160 @@
+package io.sdj.pipeline;
+
+import io.sdj.family.Conditioner;
+import io.sdj.family.DiffusionModel;
+import io.sdj.family.ModelFamily;
+import io.sdj.family.WeightTypePolicy;
+import io.sdj.model.Component;
+import io.sdj.model.LdmLayout;
+import io.sdj.model.ModelConfig;
+import io.sdj.model.SafetensorsFile;
+import io.sdj.model.TensorSource;
+import io.sdj.runtime.Backend;
+import io.sdj.runtime.WeightStore;
+import io.sdj.text.ClipTokenizer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The three weight groups of a loaded model (text encoders, U-Net, VAE), each with its own weight buffer and the
+ * runner built over it, loaded from the model file when first asked for and released on request
+ * ({@link WeightResidency#ON_DEMAND}) or kept ({@link WeightResidency#RESIDENT}).
+ */
+final class ModelParts implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelParts.class);
+
+    /** A weight group. */
+    enum Part { TEXT, UNET, VAE }
+
+    private record Loaded(WeightStore store, AutoCloseable runner) {
+        void close() {
+            try {
+                runner.close();
+            } catch (Exception e) {
+                LOG.warn("closing a runner failed: {}", e.toString());
+            } finally {
+                store.close();
+            }
+        }
+    }
+
+    private final Path model;
+    private final ModelFamily family;
+    private final ModelConfig config;
+    private final Backend backend;
+    private final WeightTypePolicy policy;
+    private final ClipTokenizer tokenizer;
+    private final ProgressListener listener;
+    private final Map<Part, Loaded> loaded = new EnumMap<>(Part.class);
+    private double loadSeconds;
+
+    ModelParts(Path model, ModelFamily family, ModelConfig config, Backend backend, WeightTypePolicy policy,
+               ClipTokenizer tokenizer, ProgressListener listener) {
+        this.model = model;
+        this.family = family;
+        this.config = config;
+        this.backend = backend;
+        this.policy = policy;
+        this.tokenizer = tokenizer;
+        this.listener = listener;
+    }
+
+    Conditioner conditioner() {
+        return (Conditioner) get(Part.TEXT, ws -> family.conditioner(config, ws, backend, tokenizer));
+    }
+
+    DiffusionModel unet() {
+        return (DiffusionModel) get(Part.UNET, ws -> family.diffusionModel(config, ws, backend));
+    }
+
+    VaeRunner vae() {
+        return (VaeRunner) get(Part.VAE, ws -> new VaeRunner(family.autoencoder(config, ws), backend));
+    }
+
+    boolean isLoaded(Part p) {
+        return loaded.containsKey(p);
+    }
+
+    /** Frees a group's weights and graphs (it is loaded again when next asked for). */
+    void release(Part p) {
+        Loaded l = loaded.remove(p);
+        if (l != null) {
+            LOG.debug("releasing the {} weights ({} MiB)", p, l.store().bufferBytes() >> 20);
+            l.close();
+        }
+    }
+
+    /** Bytes of weights resident now. */
+    long weightBytes() {
+        long n = 0;
+        for (Loaded l : loaded.values()) {
+            n += l.store().bufferBytes();
+        }
+        return n;
+    }
+
+    /** Seconds spent loading weights so far. */
+    double loadSeconds() {
+        return loadSeconds;
+    }
+
+    private AutoCloseable get(Part p, Function<WeightStore, AutoCloseable> build) {
+        Loaded l = loaded.get(p);
+        if (l == null) {
+            l = load(p, build);
+            loaded.put(p, l);
+        }
+        return l.runner();
+    }
+
+    private List<Component> components(Part p) {
+        return switch (p) {
+            case TEXT -> new ArrayList<>(config.textEncoders().keySet());
+            case UNET -> List.of(Component.UNET);
+            case VAE -> List.of(Component.VAE);
+        };
+    }
+
+    private Loaded load(Part p, Function<WeightStore, AutoCloseable> build) {
+        long t0 = System.nanoTime();
+        List<Component> components = components(p);
+        Set<String> names = new LinkedHashSet<>();
+        for (Component c : components) {
+            names.addAll(LdmLayout.expectedTensors(c, config).keySet());
+        }
+        WeightStore ws;
+        try (TensorSource file = SafetensorsFile.open(model)) {
+            ws = WeightLoader.load(file, names, components, backend, policy,
+                    family.displayName() + " " + p.name().toLowerCase(java.util.Locale.ROOT),
+                    (n, total) -> listener.onProgress(new Progress(Phase.LOADING_WEIGHTS, n, total, 0,
+                            (System.nanoTime() - t0) / 1e9)));
+        }
+        try {
+            AutoCloseable runner = build.apply(ws);
+            double s = (System.nanoTime() - t0) / 1e9;
+            loadSeconds += s;
+            LOG.debug("loaded the {} weights: {} tensors, {} MiB in {} s", p, names.size(), ws.bufferBytes() >> 20,
+                    String.format(java.util.Locale.ROOT, "%.2f", s));
+            return new Loaded(ws, runner);
+        } catch (RuntimeException e) {
+            ws.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Part p : Part.values()) {
+            release(p);
+        }
+    }
+}
