@@ -8,7 +8,7 @@ import io.sdj.runtime.Tensor;
 import io.sdj.vae.AutoencoderKL;
 
 /** Runs the VAE decoder and encoder graphs (built per call: their sizes change with the image). */
-final class VaeRunner {
+final class VaeRunner implements AutoCloseable {
     private final AutoencoderKL vae;
     private final Backend backend;
 
@@ -41,5 +41,10 @@ final class VaeRunner {
                 return out.getFloats();
             }
         }
+    }
+
+    /** Nothing to free: the graphs are built and freed per call. */
+    @Override
+    public void close() {
     }
 }
