@@ -48,7 +48,7 @@ public record GgmlExpectations(String version, String headers, String source, Ma
                     return parse(r, p.toString());
                 }
             }
-            try (InputStream in = GgmlExpectations.class.getClassLoader().getResourceAsStream(RESOURCE)) {
+            try (InputStream in = GgmlExpectations.class.getResourceAsStream("/" + RESOURCE)) {
                 if (in == null) {
                     throw new RuntimeUnavailableException("sdj's ggml bindings carry no record of the headers they "
                             + "were generated from (" + RESOURCE + " is missing from the class path), so the loaded "

@@ -50,7 +50,7 @@ public final class UserRuntime {
 
     /** The ggml version recorded with the bindings, or "unknown". */
     static String bindingsVersion() {
-        try (InputStream in = UserRuntime.class.getClassLoader().getResourceAsStream(GgmlExpectations.RESOURCE)) {
+        try (InputStream in = UserRuntime.class.getResourceAsStream("/" + GgmlExpectations.RESOURCE)) {
             if (in == null) {
                 return "unknown";
             }
@@ -71,7 +71,7 @@ public final class UserRuntime {
         try {
             Files.createDirectories(home.resolve("bin"));
             for (String f : FILES) {
-                try (InputStream in = UserRuntime.class.getClassLoader().getResourceAsStream(BUNDLE + f)) {
+                try (InputStream in = UserRuntime.class.getResourceAsStream("/" + BUNDLE + f)) {
                     if (in == null) {
                         throw new RuntimeUnavailableException("this sdj jar does not bundle " + BUNDLE + f
                                 + "; it was not built by the project's pom (mvn package)");
