@@ -29,6 +29,8 @@ final class GgmlAbiCheck {
     static final long GGML_OBJECT_SIZE = 32;
     /** sdj's tensors address ne[0..3] and nb[0..3]. */
     static final int SDJ_MAX_DIMS = 4;
+    /** sdj reads tensor names as 64-byte fields ({@link Tensor}). */
+    static final int SDJ_MAX_NAME = 64;
 
     /** One type as the library describes it. */
     record TypeReport(String name, long blockSize, long typeSize) {
@@ -94,6 +96,10 @@ final class GgmlAbiCheck {
         Integer dims = expected.constant("GGML_MAX_DIMS");
         if (dims == null || dims != SDJ_MAX_DIMS) {
             out.add("the headers' GGML_MAX_DIMS is " + dims + "; sdj needs " + SDJ_MAX_DIMS);
+        }
+        Integer name = expected.constant("GGML_MAX_NAME");
+        if (name == null || name != SDJ_MAX_NAME) {
+            out.add("the headers' GGML_MAX_NAME is " + name + "; sdj reads names of " + SDJ_MAX_NAME + " bytes");
         }
         for (GgmlType t : GgmlType.values()) {
             String constant = "GGML_TYPE_" + t.name();

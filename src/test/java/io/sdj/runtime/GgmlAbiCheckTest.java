@@ -17,7 +17,7 @@ class GgmlAbiCheckTest {
     private static final long TENSOR = 336;
 
     private static GgmlExpectations expectations(String extra) throws Exception {
-        StringBuilder p = new StringBuilder("ggml.version=0.27.0\nggml.headers=/h\nggml.source=prefix\nGGML_MAX_DIMS=4\n");
+        StringBuilder p = new StringBuilder("ggml.version=0.27.0\nggml.headers=/h\nggml.source=prefix\nGGML_MAX_DIMS=4\nGGML_MAX_NAME=64\n");
         for (GgmlType t : GgmlType.values()) {
             p.append("GGML_TYPE_").append(t.name()).append('=').append(t.id()).append('\n');
         }
@@ -62,12 +62,13 @@ class GgmlAbiCheckTest {
         types.put(2, new GgmlAbiCheck.TypeReport("q4_0", 32, 20));
         types.put(30, new GgmlAbiCheck.TypeReport("NONE", -1, -1)); // an older ggml without bf16
         var lib = new GgmlAbiCheck.LibraryReport("0.27.0", null, types, TENSOR + 32 + 8);
-        List<String> d = GgmlAbiCheck.differences(expectations("GGML_MAX_DIMS=5\n"), lib, TENSOR);
-        assertEquals(4, d.size(), d.toString());
+        List<String> d = GgmlAbiCheck.differences(expectations("GGML_MAX_DIMS=5\nGGML_MAX_NAME=128\n"), lib, TENSOR);
+        assertEquals(5, d.size(), d.toString());
         assertTrue(d.get(0).contains("GGML_MAX_DIMS is 5"), d.get(0));
-        assertTrue(d.get(1).contains("q4_0 in blocks of 32 elements, 20 bytes; sdj expects 32 and 18"), d.get(1));
-        assertTrue(d.get(2).contains("calls type 30 'NONE'"), d.get(2));
-        assertTrue(d.get(3).contains("ggml_tensor_overhead() is 376"), d.get(3));
+        assertTrue(d.get(1).contains("GGML_MAX_NAME is 128"), d.get(1));
+        assertTrue(d.get(2).contains("q4_0 in blocks of 32 elements, 20 bytes; sdj expects 32 and 18"), d.get(2));
+        assertTrue(d.get(3).contains("calls type 30 'NONE'"), d.get(3));
+        assertTrue(d.get(4).contains("ggml_tensor_overhead() is 376"), d.get(4));
     }
 
     @Test
