@@ -4,14 +4,15 @@ JAVA_HOME := $(shell native/find-jdk.sh)
 export JAVA_HOME
 MVN := mvn -B -q -e
 BINDINGS_DIR := target/generated-sources/ggml
+BINDINGS_RESOURCES := target/generated-resources/ggml
 # CUDA=1 adds Debian's CUDA backend to the runtime; UPDATE_LOCK=1 re-resolves and re-pins the packages
 RUNTIME_FLAGS := $(if $(CUDA),--cuda) $(if $(UPDATE_LOCK),--update-lock)
 # The runtime prefix (runtime.env and the libraries). Every script and launcher reads it through SDJ_PREFIX.
 PREFIX ?= native/prefix
 export SDJ_PREFIX := $(abspath $(PREFIX))
 PROVISION ?= bash native/provision.sh
-# mode=built: 'make native' installed your own ggml there; it is used as it is and never re-provisioned
-RUNTIME_MODE := $(shell sed -n 's/^mode=//p' $(PREFIX)/runtime.env 2>/dev/null)
+# the prefix's mode, read when a recipe runs (so 'make native bindings build test' sees the fresh build)
+RUNTIME_MODE = $$(sed -n 's/^mode=//p' $(PREFIX)/runtime.env 2>/dev/null)
 
 .PHONY: runtime bindings build install test test-example test-slow model run bench bench-jmh native clean help
 
@@ -25,15 +26,14 @@ help:
 	@echo "make bench     benchmarks (bench/)"
 	@echo "make run       generate an image end to end with the deterministic SD1.5 stand-in"
 
+# mode=built: 'make native' installed your own ggml there; it is used as it is and never re-provisioned
 runtime:
-ifeq ($(RUNTIME_MODE),built)
-	@echo "[runtime] $(PREFIX) holds your own ggml build (mode=built, from 'make native'): using it as it is, not provisioning. Remove $(PREFIX) to go back to Debian's packages."
-else
-	@$(PROVISION) $(RUNTIME_FLAGS)
-endif
+	@if [ "$(RUNTIME_MODE)" = built ]; then \
+	  echo "[runtime] $(PREFIX) holds your own ggml build (mode=built, from 'make native'): using it as it is, not provisioning. Remove $(PREFIX) to go back to Debian's packages."; \
+	else $(PROVISION) $(RUNTIME_FLAGS); fi
 
 bindings: runtime
-	@bash bindings/generate.sh $(BINDINGS_DIR) target/generated-resources/ggml
+	@bash bindings/generate.sh $(BINDINGS_DIR) $(BINDINGS_RESOURCES)
 
 build: bindings
 	$(MVN) package -DskipTests
@@ -82,6 +82,9 @@ bench-jmh: build
 NATIVE_BUILD ?= native/build
 native:
 	@test -n "$(GGML_SOURCE_DIR)" || { echo "make native: set GGML_SOURCE_DIR to a ggml source checkout (git clone https://github.com/ggml-org/ggml)" >&2; exit 2; }
+	@mode="$(RUNTIME_MODE)"; if [ -n "$$mode" ] && [ "$$mode" != built ]; then \
+	  rm -rf $(PREFIX).previous && mv $(PREFIX) $(PREFIX).previous && \
+	  echo "[native] moved the existing mode=$$mode runtime aside to $(PREFIX).previous"; fi
 	cmake -S native -B $(NATIVE_BUILD) -DGGML_SOURCE_DIR=$(abspath $(GGML_SOURCE_DIR)) -DSDJ_PREFIX=$(SDJ_PREFIX) $(GGML_CMAKE_FLAGS)
 	cmake --build $(NATIVE_BUILD) -j $$(nproc)
 	cmake --install $(NATIVE_BUILD)

@@ -58,15 +58,17 @@ class NativeBuildTest {
         assumeTrue(onPath("cmake") && onPath("cc") && onPath("make"), "needs cmake, a C compiler and make");
         Path prefix = tmp.resolve("prefix");
         Path fake = ROOT.resolve("src/test/resources/fake-ggml");
-        Run configure = run(ROOT, Map.of(), "cmake", "-S", "native", "-B", tmp.resolve("build").toString(),
-                "-DGGML_SOURCE_DIR=" + fake, "-DSDJ_PREFIX=" + prefix, "-DGGML_NATIVE=ON");
-        assertEquals(0, configure.status(), configure.output());
-        assertTrue(configure.output().contains("GGML_NATIVE=ON cannot be combined with GGML_BACKEND_DL"),
-                configure.output());
-        Run build = run(ROOT, Map.of(), "cmake", "--build", tmp.resolve("build").toString());
-        assertEquals(0, build.status(), build.output());
-        Run install = run(ROOT, Map.of(), "cmake", "--install", tmp.resolve("build").toString());
-        assertEquals(0, install.status(), install.output());
+        // a Debian runtime was there before: make native moves it aside
+        Files.createDirectories(prefix);
+        Files.writeString(prefix.resolve("runtime.env"), "mode=prefix\nlibdir=/old\n");
+        Run nat = run(ROOT, Map.of(), "make", "-s", "native", "PREFIX=" + prefix, "GGML_SOURCE_DIR=" + fake,
+                "GGML_CMAKE_FLAGS=-DGGML_NATIVE=ON", "NATIVE_BUILD=" + tmp.resolve("build"));
+        assertEquals(0, nat.status(), nat.output());
+        assertTrue(nat.output().contains("GGML_NATIVE=ON cannot be combined with GGML_BACKEND_DL"), nat.output());
+        assertTrue(nat.output().contains("moved the existing mode=prefix runtime aside"), nat.output());
+        assertEquals("mode=prefix\nlibdir=/old\n", Files.readString(tmp.resolve("prefix.previous/runtime.env")));
+        Run noSource = run(ROOT, Map.of(), "make", "-s", "native", "PREFIX=" + prefix);
+        assertTrue(noSource.status() != 0 && noSource.output().contains("set GGML_SOURCE_DIR"), noSource.output());
 
         Map<String, String> env = RuntimeLocator.readEnv(prefix.resolve("runtime.env"));
         assertEquals("built", env.get("mode"));
@@ -88,16 +90,14 @@ class NativeBuildTest {
         assertTrue(runtime.output().contains("mode=built") && runtime.output().contains("not provisioning"),
                 runtime.output());
         assertFalse(Files.exists(tmp.resolve("provisioned")), "make runtime provisioned over a built ggml");
-        Run dry = run(ROOT, Map.of(), "make", "-n", "bindings", "build", "test", "PREFIX=" + prefix,
-                "PROVISION=" + mark);
-        assertEquals(0, dry.status(), dry.output());
-        assertFalse(dry.output().contains(mark.toString()), dry.output());
-        assertTrue(dry.output().contains("bindings/generate.sh"), dry.output());
-
-        // the binding generator accepts mode=built and asks for the host's libclang
-        Run gen = run(ROOT, Map.of("SDJ_PREFIX", prefix.toString(), "LIBCLANG", tmp.resolve("no-libclang.so").toString()),
-                "bash", "bindings/generate.sh", tmp.resolve("gen").toString(), tmp.resolve("res").toString());
+        // make bindings: no provisioning, and the generator accepts mode=built and asks for the host's libclang
+        // (a missing one here, so it stops there)
+        Run gen = run(ROOT, Map.of("LIBCLANG", tmp.resolve("no-libclang.so").toString()), "make", "-s", "bindings",
+                "PREFIX=" + prefix, "PROVISION=" + mark, "BINDINGS_DIR=" + tmp.resolve("gen"),
+                "BINDINGS_RESOURCES=" + tmp.resolve("res"));
         assertTrue(gen.status() != 0 && gen.output().contains("mode=built needs the host's libclang"), gen.output());
+        assertTrue(gen.output().contains("not provisioning"), gen.output());
+        assertFalse(Files.exists(tmp.resolve("provisioned")), "make bindings provisioned over a built ggml");
     }
 
     @Test
