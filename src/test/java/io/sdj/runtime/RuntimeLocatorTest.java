@@ -64,7 +64,9 @@ class RuntimeLocatorTest {
     /** This test JVM's own classes live in the checkout: its prefix is found from them, not from the CWD. */
     @Test
     void thisCheckoutIsFoundFromTheClassLocation() {
-        Path env = RuntimeLocator.findProjectEnv(RuntimeLocator.codeLocation());
-        assertTrue(env != null && env.endsWith("native/prefix/runtime.env"), String.valueOf(env));
+        Path expected = Path.of("native/prefix/runtime.env").toAbsolutePath();
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(expected),
+                "the runtime is not in this checkout's native/prefix (PREFIX=...)");
+        assertEquals(expected, RuntimeLocator.findProjectEnv(RuntimeLocator.codeLocation()));
     }
 }

@@ -42,8 +42,10 @@ class UserRuntimeTest {
     @Test
     void launcherWorksFromThePerUserFolder(@TempDir Path home) throws Exception {
         UserRuntime.prepare(home, false, false);
-        Path projectEnv = RuntimeLocator.findProjectEnv(RuntimeLocator.codeLocation());
-        assertTrue(projectEnv != null, "no project runtime.env to describe");
+        String prefix = System.getenv("SDJ_PREFIX"); // make exports it; else the checkout's
+        Path projectEnv = prefix != null ? Path.of(prefix, "runtime.env")
+                : RuntimeLocator.findProjectEnv(RuntimeLocator.codeLocation());
+        assertTrue(projectEnv != null && Files.isRegularFile(projectEnv), "no runtime.env to describe: " + projectEnv);
         Files.createDirectories(home.resolve("prefix"));
         Files.copy(projectEnv, home.resolve("prefix/runtime.env"));
         String libdir = RuntimeLocator.readEnv(projectEnv).get("libdir");
