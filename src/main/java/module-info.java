@@ -14,7 +14,7 @@
 module io.sdj {
     requires transitive java.desktop; // BufferedImage in results, ImageIO for PNG files
     requires java.net.http;           // model and tokenizer downloads
-    requires transitive org.slf4j;
+    requires org.slf4j;
 
     exports io.sdj;
     exports io.sdj.pipeline;
