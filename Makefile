@@ -4,32 +4,52 @@ JAVA_HOME := $(shell native/find-jdk.sh)
 export JAVA_HOME
 MVN := mvn -B -q -e
 BINDINGS_DIR := target/generated-sources/ggml
+BINDINGS_RESOURCES := target/generated-resources/ggml
 # CUDA=1 adds Debian's CUDA backend to the runtime; UPDATE_LOCK=1 re-resolves and re-pins the packages
 RUNTIME_FLAGS := $(if $(CUDA),--cuda) $(if $(UPDATE_LOCK),--update-lock)
+# The runtime prefix (runtime.env and the libraries). Every script and launcher reads it through SDJ_PREFIX.
+PREFIX ?= native/prefix
+export SDJ_PREFIX := $(abspath $(PREFIX))
+PROVISION ?= bash native/provision.sh
+# the prefix's mode, read when a recipe runs (so 'make native bindings build test' sees the fresh build)
+RUNTIME_MODE = $$(sed -n 's/^mode=//p' $(PREFIX)/runtime.env 2>/dev/null)
 
-.PHONY: runtime bindings build test test-slow model run bench bench-jmh native clean help
+.PHONY: runtime bindings build install test test-example test-slow model run bench bench-jmh native clean help
 
 help:
 	@echo "make runtime   provision ggml (CPU + Vulkan/lavapipe) into native/prefix from Debian packages"
 	@echo "make bindings  generate the FFM bindings from ggml's headers (JEXTRACT=/path/to/jextract to use jextract)"
 	@echo "make build     compile sdj and write the bin/sdj launcher"
-	@echo "make test      the fast test suite (CPU and Vulkan)"
+	@echo "make install   publish io.sdj:sdj to the local Maven repository (~/.m2)"
+	@echo "make test      the fast test suite (CPU and Vulkan), then the example app (make test-example)"
 	@echo "make test-slow the full-size checks (SD1.5 layout, golden parity)"
 	@echo "make bench     benchmarks (bench/)"
 	@echo "make run       generate an image end to end with the deterministic SD1.5 stand-in"
 
+# mode=built: 'make native' installed your own ggml there; it is used as it is and never re-provisioned
 runtime:
-	@bash native/provision.sh $(RUNTIME_FLAGS)
+	@if [ "$(RUNTIME_MODE)" = built ]; then \
+	  echo "[runtime] $(PREFIX) holds your own ggml build (mode=built, from 'make native'): using it as it is, not provisioning. Remove $(PREFIX) to go back to Debian's packages."; \
+	else $(PROVISION) $(RUNTIME_FLAGS); fi
 
 bindings: runtime
-	@bash bindings/generate.sh $(BINDINGS_DIR)
+	@bash bindings/generate.sh $(BINDINGS_DIR) $(BINDINGS_RESOURCES)
 
 build: bindings
 	$(MVN) package -DskipTests
 	@bash native/write-launcher.sh
 
+install: bindings
+	$(MVN) install -DskipTests
+
+# the fast suite; 'install' runs it and publishes the artifact the example app then depends on
 test: bindings
-	$(MVN) test
+	$(MVN) install
+	@bash examples/run.sh
+
+# examples/generate-image built against the installed artifact and run from a temporary folder outside the checkout
+test-example: install
+	@bash examples/run.sh
 
 test-slow: bindings
 	$(MVN) test -Dsdj.test.excludedGroups=none -Dsdj.test.groups=slow -Dsdj.test.reportsDirectory=$(CURDIR)/target/surefire-reports-slow
@@ -56,11 +76,19 @@ bench: build model
 bench-jmh: build
 	@bash bench/run.sh --jmh
 
-# Build ggml from your own checkout: make native GGML_SOURCE_DIR=/path/to/ggml GGML_CMAKE_FLAGS="-DGGML_CUDA=ON"
+# Build ggml from your own checkout: make native GGML_SOURCE_DIR=/path/to/ggml [GGML_CMAKE_FLAGS="-DGGML_CUDA=ON"]
+# (CPU backend with all CPU variants as plugins; add -DGGML_VULKAN=ON and/or -DGGML_CUDA=ON). Installs into $(PREFIX)
+# with runtime.env mode=built; then 'make bindings build test' use it with the host's libclang.
+NATIVE_BUILD ?= native/build
 native:
-	cmake -S native -B native/build -DGGML_SOURCE_DIR=$(GGML_SOURCE_DIR) $(GGML_CMAKE_FLAGS)
-	cmake --build native/build -j
-	cmake --install native/build
+	@test -n "$(GGML_SOURCE_DIR)" || { echo "make native: set GGML_SOURCE_DIR to a ggml source checkout (git clone https://github.com/ggml-org/ggml)" >&2; exit 2; }
+	@mode="$(RUNTIME_MODE)"; if [ -n "$$mode" ] && [ "$$mode" != built ]; then \
+	  rm -rf $(PREFIX).previous && mv $(PREFIX) $(PREFIX).previous && \
+	  echo "[native] moved the existing mode=$$mode runtime aside to $(PREFIX).previous"; fi
+	cmake -S native -B $(NATIVE_BUILD) -DGGML_SOURCE_DIR=$(abspath $(GGML_SOURCE_DIR)) -DSDJ_PREFIX=$(SDJ_PREFIX) $(GGML_CMAKE_FLAGS)
+	cmake --build $(NATIVE_BUILD) -j $$(nproc)
+	cmake --install $(NATIVE_BUILD)
+	@echo "[native] ggml installed into $(PREFIX) (mode=built). Next: make bindings build test"
 
 clean:
 	rm -rf target bin bench/target

@@ -57,8 +57,8 @@ echo "deb $mirror $suite $components" > "$apt_dir/sources.list"
 APT=(apt-get -q -oDir::State::Lists="$apt_dir/lists" -oDir::Etc::SourceList="$apt_dir/sources.list"
      -oDir::Etc::SourceParts=/nonexistent -oDir::Cache="$apt_dir/cache" -oDir::State::status=/dev/null
      -oDebug::NoLocking=1 -oAPT::Sandbox::User=root)
-refresh_lists() {
-  if [ -z "$(find "$apt_dir/lists" -maxdepth 1 -name '*Packages*' -mmin -720 2>/dev/null | head -1)" ]; then
+refresh_lists() {  # refresh_lists [force]: read the suite's package lists when missing, older than 12 h, or forced
+  if [ "${1:-}" = force ] || [ -z "$(find "$apt_dir/lists" -maxdepth 1 -name '*Packages*' -mmin -720 2>/dev/null | head -1)" ]; then
     log "reading the $suite package lists"
     "${APT[@]}" update >"$work/apt-update.log" 2>&1 || { cat "$work/apt-update.log" >&2; die "apt-get update for $suite failed (is the Debian mirror reachable?)"; }
   fi
@@ -74,37 +74,32 @@ lock=$here/runtime.lock
 want="$core_pkgs $vulkan_pkgs $bindgen_pkgs"
 if [ $cuda = 1 ]; then lock=$here/runtime-cuda.lock; want="$want $cuda_pkgs"; fi
 
-if [ $update = 1 ] || [ ! -f "$lock" ]; then
-  refresh_lists
-  log "resolving the package closure of: $want"
-  # The NVIDIA driver's own libraries (libcuda1, libnvidia-*, nvidia-*) must come from the host, matching its kernel
-  # module; they are left out of the prefix.
-  resolve $want | grep -Ev '^(libcuda1|libnvidia-[^ ]*|nvidia-[^ ]*|glx-[^ ]*|update-glx) ' | sort > "$work/resolved.txt"
-  [ -s "$work/resolved.txt" ] || die "apt resolved no packages for: $want"
-fi
-
-# fetch NAME VERSION -> path of the .deb in the cache
+# fetch NAME VERSION -> path of the .deb in the cache; status 3 (and a note in $work/download.log) when the
+# mirror no longer offers that version
 fetch() {
   local name=$1 version=$2 f
   f=$(ls "$work/debs/${name}_$(echo "$version" | sed 's/:/%3a/')"_*.deb 2>/dev/null | head -1 || true)
   if [ -z "$f" ]; then
     refresh_lists
-    (cd "$work/debs" && "${APT[@]}" download "$name=$version" >"$work/download.log" 2>&1) || {
-      local cand
-      cand=$("${APT[@]}" policy "$name" 2>/dev/null | awk '/Candidate:/{print $2}')
-      die "$name $version is no longer on the $suite mirror (it now offers: ${cand:-nothing}). Debian $suite moved on; run 'make runtime UPDATE_LOCK=1' to re-resolve and re-pin, then re-run the tests."
-    }
+    (cd "$work/debs" && "${APT[@]}" download "$name=$version" >"$work/download.log" 2>&1) || return 3
     f=$(ls "$work/debs/${name}_$(echo "$version" | sed 's/:/%3a/')"_*.deb | head -1)
   fi
   echo "$f"
 }
 
-if [ $update = 1 ] || [ ! -f "$lock" ]; then
+# resolve the closure of $want from the suite as it is now, fetch it and (re)write the lock, showing what changed
+write_lock() {
+  refresh_lists "$@"
+  log "resolving the package closure of: $want"
+  # The NVIDIA driver's own libraries (libcuda1, libnvidia-*, nvidia-*) must come from the host, matching its kernel
+  # module; they are left out of the prefix.
+  resolve $want | grep -Ev '^(libcuda1|libnvidia-[^ ]*|nvidia-[^ ]*|glx-[^ ]*|update-glx) ' | sort > "$work/resolved.txt"
+  [ -s "$work/resolved.txt" ] || die "apt resolved no packages for: $want"
   {
     echo "# sdj native runtime lock: Debian $suite packages (name version sha256 file). Written by native/provision.sh."
     echo "# Requested: $want"
     while read -r name version; do
-      f=$(fetch "$name" "$version")
+      f=$(fetch "$name" "$version") || { cat "$work/download.log" >&2; die "apt resolved $name $version but cannot download it"; }
       echo "$name $version $(sha256sum "$f" | cut -d' ' -f1) $(basename "$f")"
     done < "$work/resolved.txt"
   } > "$lock.tmp"
@@ -113,26 +108,59 @@ if [ $update = 1 ] || [ ! -f "$lock" ]; then
   fi
   mv "$lock.tmp" "$lock"
   log "wrote $lock"
-fi
+}
 
-# --- fetch and verify every pinned package -----------------------------------------------------------------------
-bad=0
-debs=()
-while read -r name version sha file; do
-  case "$name" in ''|'#'*) continue ;; esac
-  f=$(fetch "$name" "$version")
-  got=$(sha256sum "$f" | cut -d' ' -f1)
-  if [ "$got" != "$sha" ]; then
-    echo "[runtime] error: $name $version: SHA-256 is $got but $(basename "$lock") pins $sha (the mirror serves different bytes under the same version)" >&2
-    bad=1
-  fi
-  debs+=("$f")
-done < "$lock"
-[ $bad = 0 ] || die "package checksums differ from $(basename "$lock"); refusing to use them"
+# fetch and verify every pinned package: fills debs; missing gets the pins the mirror no longer has
+verify_lock() {
+  bad=0
+  debs=()
+  missing=()
+  local name version sha file f got
+  while read -r name version sha file; do
+    case "$name" in ''|'#'*) continue ;; esac
+    if ! f=$(fetch "$name" "$version"); then
+      missing+=("$name $version")
+      continue
+    fi
+    got=$(sha256sum "$f" | cut -d' ' -f1)
+    if [ "$got" != "$sha" ]; then
+      echo "[runtime] error: $name $version: SHA-256 is $got but $(basename "$lock") pins $sha (the mirror serves different bytes under the same version)" >&2
+      bad=1
+    fi
+    debs+=("$f")
+  done < "$lock"
+  [ $bad = 0 ] || die "package checksums differ from $(basename "$lock"); refusing to use them"
+}
+
+if [ $update = 1 ] || [ ! -f "$lock" ]; then
+  write_lock
+fi
+verify_lock
+if [ ${#missing[@]} -gt 0 ]; then
+  # Sid moved on: a pinned version was replaced by a newer upload and left the mirror. Fall back to what the suite
+  # offers now, re-pin, and let the tests judge whether it still works (a fresh clone's CI must not break here).
+  {
+    echo "[runtime] ############################################################################################"
+    echo "[runtime] WARNING: Debian $suite no longer offers these pinned versions:"
+    for m in "${missing[@]}"; do
+      cand=$("${APT[@]}" policy "${m%% *}" 2>/dev/null | awk '/Candidate:/{print $2}')
+      echo "[runtime]   ${m%% *} ${m#* } (the mirror now has: ${cand:-nothing})"
+    done
+    echo "[runtime] Falling back to the versions $suite has now and re-pinning $(basename "$lock")."
+    echo "[runtime] The tests decide whether they still work; commit the new lock if they pass."
+    echo "[runtime] (SDJ_NO_REPIN=1 stops here instead.)"
+    echo "[runtime] ############################################################################################"
+  } >&2
+  [ "${SDJ_NO_REPIN:-0}" != 1 ] || die "pinned versions are gone from $suite and SDJ_NO_REPIN=1 is set; run 'make runtime UPDATE_LOCK=1' to re-pin"
+  write_lock force
+  verify_lock
+  [ ${#missing[@]} -eq 0 ] || die "even the freshly resolved versions cannot be downloaded: ${missing[*]} (see $work/download.log)"
+  log "re-pinned $(basename "$lock") to what $suite offers now"
+fi
 
 # --- extract into the prefix (only when the lock changed) --------------------------------------------------------
 # the stamp covers the lock and the prefix location (runtime.env and the ICD manifest hold absolute paths)
-stamp="$(sha256sum "$lock" | cut -d' ' -f1) $prefix"
+stamp="$(sha256sum "$lock" | cut -d' ' -f1) $( (cd "$prefix" 2>/dev/null && pwd -P) || echo "$prefix")"
 if [ -f "$prefix/.stamp" ] && [ "$(cat "$prefix/.stamp")" = "$stamp" ]; then
   log "prefix $prefix is up to date ($(grep -vc '^#' "$lock") packages verified)"
   exit 0

@@ -66,6 +66,9 @@ public final class Main {
      * @param err  where progress and errors go
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length > 0 && args[0].equals("runtime")) { // sdj runtime install|path: no model, no ggml
+            return RuntimeCommand.run(List.of(args).subList(1, args.length), out, err);
+        }
         // before anything can create a logger: slf4j-simple reads its settings once
         boolean verbose = List.of(args).contains("-v") || List.of(args).contains("--verbose");
         configureLogging(verbose);

@@ -6,25 +6,20 @@ import io.sdj.ggml.ggml_log_callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
- * Finds and loads the native ggml libraries once per JVM, loads ggml's backend plugins and routes ggml's log to
- * SLF4J.
+ * Finds and loads the native ggml libraries once per JVM, checks them against the headers the bindings were
+ * generated from ({@link GgmlAbiCheck}), loads ggml's backend plugins and routes ggml's log to SLF4J.
  *
- * <p>Search order: the system property {@code sdj.ggml.path} or the environment variable {@code SDJ_GGML_PATH} (a
- * folder holding libggml.so.0 and libggml-base.so.0), then the project prefix ({@code native/prefix/runtime.env} in
- * the working folder or a parent of it), then the system library folders. Backend plugins are loaded from
- * {@code sdj.ggml.backends} / {@code SDJ_GGML_BACKENDS}, else from {@code <lib>/ggml/backends0} or the library
- * folder itself.
+ * <p>Where it looks, in order, is {@link RuntimeLocator}'s: the explicit setting ({@code sdj.ggml.path} /
+ * {@code SDJ_GGML_PATH}), the per-user runtime ({@code sdj runtime install}), the project prefix of the checkout the
+ * classes came from, then the system. None of it depends on the working directory.
  */
 public final class GgmlLibrary {
     private static final Logger LOG = LoggerFactory.getLogger(GgmlLibrary.class);
@@ -68,25 +63,14 @@ public final class GgmlLibrary {
 
     private static Location doLoad() {
         List<String> tried = new ArrayList<>();
-        Map<Path, String> candidates = new LinkedHashMap<>();
-        String explicit = System.getProperty("sdj.ggml.path", System.getenv("SDJ_GGML_PATH"));
-        if (explicit != null && !explicit.isBlank()) {
-            Path p = Path.of(explicit);
-            candidates.put(Files.isRegularFile(p) ? p.getParent() : p, "explicit setting (sdj.ggml.path / SDJ_GGML_PATH)");
-        }
-        Path prefixEnv = findPrefixEnv();
-        Map<String, String> env = prefixEnv == null ? Map.of() : readEnv(prefixEnv);
-        if (env.containsKey("libdir")) {
-            candidates.putIfAbsent(Path.of(env.get("libdir")), "project prefix " + prefixEnv);
-        }
-        for (String d : systemDirs()) {
-            candidates.putIfAbsent(Path.of(d), "system library folder");
-        }
-        for (Map.Entry<Path, String> c : candidates.entrySet()) {
-            Path dir = c.getKey();
+        String explicitBackends = System.getProperty("sdj.ggml.backends", System.getenv("SDJ_GGML_BACKENDS"));
+        for (RuntimeLocator.Candidate c : RuntimeLocator.candidates(RuntimeLocator.fromJvm())) {
+            Path dir = c.libraryDir();
             String problem = tryLoad(dir);
             if (problem == null) {
-                Path backends = backendDir(dir, env);
+                // before any backend runs: a ggml with other enum values or struct sizes would corrupt memory
+                GgmlAbiCheck.verify(dir, c.foundBy());
+                Path backends = RuntimeLocator.backendDir(c, explicitBackends);
                 installLogging();
                 if (backends != null) {
                     try (Arena a = Arena.ofConfined()) {
@@ -95,19 +79,21 @@ public final class GgmlLibrary {
                 } else {
                     ggml_h.ggml_backend_load_all();
                 }
-                Location loc = new Location(dir, backends, c.getValue());
-                LOG.debug("ggml loaded from {} ({}), backends from {}", dir, c.getValue(), backends);
+                Location loc = new Location(dir, backends, c.foundBy());
+                LOG.debug("ggml loaded from {} ({}), backends from {}", dir, c.foundBy(), backends);
                 return loc;
             }
-            tried.add(dir + " [" + c.getValue() + "]: " + problem);
+            tried.add(dir + " [" + c.foundBy() + "]: " + problem);
         }
         StringBuilder msg = new StringBuilder("the ggml runtime could not be loaded. Looked in:\n");
         tried.forEach(t -> msg.append("  - ").append(t).append('\n'));
-        msg.append("Run 'make runtime' to provision it into native/prefix, or set SDJ_GGML_PATH (or -Dsdj.ggml.path) "
-                + "to a folder holding libggml.so.0 and libggml-base.so.0.");
+        msg.append("Run 'sdj runtime install' to provision it for this user into ").append(UserRuntime.home())
+                .append(" (or 'make runtime' in a checkout, into native/prefix), or set SDJ_GGML_PATH (or "
+                        + "-Dsdj.ggml.path) to a folder holding libggml.so.0 and libggml-base.so.0.");
         if (tried.stream().anyMatch(t -> t.contains("GLIBC"))) {
-            msg.append("\nThe libraries need a newer glibc than this JVM runs on: start java through native/bin/java "
-                    + "(or bin/sdj), which uses the prefix's own loader.");
+            msg.append("\nThe libraries need a newer glibc than this JVM runs on: start java through the runtime's "
+                    + "launcher, ").append(UserRuntime.launcher()).append(" or a checkout's native/bin/java (bin/sdj "
+                    + "does), which use the prefix's own loader.");
         }
         throw new RuntimeUnavailableException(msg.toString());
     }
@@ -135,70 +121,6 @@ public final class GgmlLibrary {
             }
         }
         return null;
-    }
-
-    private static Path backendDir(Path libDir, Map<String, String> env) {
-        String explicit = System.getProperty("sdj.ggml.backends", System.getenv("SDJ_GGML_BACKENDS"));
-        if (explicit != null && !explicit.isBlank()) {
-            return Path.of(explicit);
-        }
-        if (env.containsKey("backenddir") && Path.of(env.get("libdir")).equals(libDir)) {
-            return Path.of(env.get("backenddir"));
-        }
-        Path sub = libDir.resolve("ggml/backends0");
-        if (Files.isDirectory(sub)) {
-            return sub;
-        }
-        try (var s = Files.list(libDir)) {
-            if (s.anyMatch(p -> p.getFileName().toString().startsWith("libggml-cpu"))) {
-                return libDir;
-            }
-        } catch (IOException e) {
-            return null;
-        }
-        return null;
-    }
-
-    private static Path findPrefixEnv() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null) {
-            Path env = dir.resolve("native/prefix/runtime.env");
-            if (Files.isRegularFile(env)) {
-                return env;
-            }
-            dir = dir.getParent();
-        }
-        return null;
-    }
-
-    static Map<String, String> readEnv(Path file) {
-        Map<String, String> m = new LinkedHashMap<>();
-        try {
-            for (String line : Files.readAllLines(file)) {
-                int eq = line.indexOf('=');
-                if (eq > 0) {
-                    m.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
-                }
-            }
-        } catch (IOException e) {
-            LOG.warn("cannot read {}: {}", file, e.toString());
-        }
-        return m;
-    }
-
-    private static List<String> systemDirs() {
-        List<String> dirs = new ArrayList<>();
-        String ld = System.getenv("LD_LIBRARY_PATH");
-        if (ld != null) {
-            for (String d : ld.split(":")) {
-                if (!d.isBlank()) {
-                    dirs.add(d);
-                }
-            }
-        }
-        dirs.addAll(List.of("/usr/local/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
-                "/usr/lib64", "/usr/lib"));
-        return dirs;
     }
 
     // --- logging --------------------------------------------------------------------------------------------------

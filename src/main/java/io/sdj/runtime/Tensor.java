@@ -27,7 +27,8 @@ public final class Tensor {
 
     MemorySegment ptr() {
         if (!owner.isOpen()) {
-            throw new IllegalStateException("tensor '" + rawName() + "' used after " + owner.describe() + " was closed");
+            // the struct lived in the owner's freed memory: its name cannot be read any more
+            throw new IllegalStateException("a tensor was used after " + owner.describe() + " was closed");
         }
         return struct;
     }

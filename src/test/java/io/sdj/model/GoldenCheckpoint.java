@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The deterministic full-size SD 1.5 checkpoint of random weights that the golden images were made with
+ * Test support: the deterministic full-size SD 1.5 checkpoint of random weights that the golden images were made with
  * ({@code shared/golden/RandomSd15.java}, seed 1). It is not stored anywhere: {@link #ensure} regenerates it into a
  * cache folder and checks it against the published size and SHA-256. A verified file gets a small stamp beside it
  * (size, modification time, digest) so later runs skip the 2 GB hash while the file is unchanged.

@@ -12,7 +12,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** SHA-256 of files, streamed in 8 MiB chunks (a multi-GB file needs no more heap than that). */
+/** Test support: SHA-256 of files, streamed in 8 MiB chunks (a multi-GB file needs no more heap than that). */
 public final class Sha256 {
     private static final int CHUNK = 8 << 20;
 

@@ -8,7 +8,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * Pixel differences between two images of the same size, over the R, G and B samples (alpha is ignored): mean and
+ * Test support: pixel differences between two images of the same size, over the R, G and B samples (alpha is ignored): mean and
  * maximum absolute difference in 8-bit levels, and how many samples differ. Used by the parity suite.
  */
 public final class ImageCompare {
