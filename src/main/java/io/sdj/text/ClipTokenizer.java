@@ -132,6 +132,14 @@ public final class ClipTokenizer {
         return fromFiles(TokenizerFiles.locate(model, hub));
     }
 
+    /**
+     * The vocabulary as vocab.json text, in the form of openai/clip-vit-large-patch14's file (for CLIP's merges it is
+     * that file byte for byte, SHA-256 {@value TokenizerFiles#CLIP_VOCAB_SHA256}).
+     */
+    public String vocabJson() {
+        return vocab.toVocabJson();
+    }
+
     /** Id of {@code <|startoftext|>}: {@link #BOS_ID} for CLIP, the second-to-last id of a smaller vocabulary. */
     public int bosId() {
         return bosId;
