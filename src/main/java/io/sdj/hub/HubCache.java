@@ -107,7 +107,9 @@ final class HubCache {
             return;
         }
         Files.createDirectories(refFile.getParent());
-        Path tmp = Files.createTempFile(refFile.getParent(), ".ref", ".tmp");
+        // a sibling with a name of its own (created with the umask's permissions, as Python's are), then renamed
+        Path tmp = refFile.resolveSibling("." + refFile.getFileName() + "." + ProcessHandle.current().pid() + "."
+                + Thread.currentThread().threadId() + ".tmp");
         Files.writeString(tmp, commit, StandardCharsets.UTF_8);
         Files.move(tmp, refFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }

@@ -72,7 +72,10 @@ public record HubSettings(Path cacheDir, URI endpoint, boolean offline, String t
         if (offline == null || offline.isEmpty()) {
             offline = env.get("TRANSFORMERS_OFFLINE");
         }
-        String endpoint = env.getOrDefault("HF_ENDPOINT", DEFAULT_ENDPOINT);
+        String endpoint = env.get("HF_ENDPOINT");
+        if (endpoint == null || endpoint.isBlank()) {
+            endpoint = DEFAULT_ENDPOINT;
+        }
         String token = env.get("HF_TOKEN");
         if (token == null || token.isBlank()) {
             token = env.get("HUGGING_FACE_HUB_TOKEN");

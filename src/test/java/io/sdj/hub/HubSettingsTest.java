@@ -44,6 +44,7 @@ class HubSettingsTest {
         assertTrue(env("TRANSFORMERS_OFFLINE", "1").offline());
         assertEquals(URI.create("https://huggingface.co"), env().endpoint());
         assertEquals(URI.create("http://127.0.0.1:8080/mirror"), env("HF_ENDPOINT", "http://127.0.0.1:8080/mirror/").endpoint());
+        assertEquals(URI.create("https://huggingface.co"), env("HF_ENDPOINT", "").endpoint(), "empty means unset");
         assertThrows(InvalidParameterException.class, () -> env("HF_ENDPOINT", "ftp://x"));
         assertThrows(InvalidParameterException.class, () -> env("HF_ENDPOINT", "not a url"));
         assertEquals("t", env("HF_TOKEN", "t").token());
