@@ -53,7 +53,7 @@ public final class HubClient {
     private static final int BUFFER = 1 << 16;
     private static final long REPORT_BYTES = 1 << 20;
     private static final String USER_AGENT = "sdj/0.1; java/" + Runtime.version().feature();
-    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
+    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d{1,18})-(\\d{1,18})/(\\d{1,18}|\\*)");
     private static final ConcurrentHashMap<Path, ReentrantLock> BLOB_LOCKS = new ConcurrentHashMap<>();
 
     private final HubSettings settings;

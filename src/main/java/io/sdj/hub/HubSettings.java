@@ -47,6 +47,13 @@ public record HubSettings(Path cacheDir, URI endpoint, boolean offline, String t
         if (token != null && token.isBlank()) {
             token = null;
         }
+        if (token != null && !token.strip().chars().allMatch(c -> c > 0x20 && c < 0x7F)) {
+            throw new InvalidParameterException("HF_TOKEN", "holds characters a token cannot have (spaces, control "
+                    + "or non-ASCII characters)");
+        }
+        if (token != null) {
+            token = token.strip();
+        }
     }
 
     /** Settings from this process's environment variables and home folder. */

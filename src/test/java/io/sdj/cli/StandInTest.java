@@ -82,6 +82,7 @@ class StandInTest {
         assumeTrue(env.offline() && env.cacheDir().toString().contains("test-hf-cache"),
                 "needs the offline test cache that the pom sets (HF_HUB_OFFLINE, HF_HUB_CACHE)");
         String repo = "sdj-test/stand-in";
+        deleteTree(env.cacheDir().resolve("models--sdj-test--stand-in")); // what an earlier run left
         try (LoopbackHub server = new LoopbackHub()) {
             server.lfsFile(repo, StandIn.MODEL_FILE, Files.readAllBytes(model));
             for (String f : new String[] {"tokenizer/merges.txt", "tokenizer/vocab.json"}) {
@@ -103,6 +104,17 @@ class StandInTest {
         assertTrue(missing.err().contains("HF_HUB_OFFLINE"), missing.err());
         CliRun bad = CliRun.of("-m", "hf://" + repo, "-p", "cat");
         assertEquals(Main.EXIT_USAGE, bad.status(), bad.err());
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> all = Files.walk(root)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     @Test

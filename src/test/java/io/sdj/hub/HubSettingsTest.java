@@ -49,6 +49,8 @@ class HubSettingsTest {
         assertThrows(InvalidParameterException.class, () -> env("HF_ENDPOINT", "not a url"));
         assertEquals("t", env("HF_TOKEN", "t").token());
         assertNull(env("HF_TOKEN", " ").token());
+        assertEquals("t", env("HF_TOKEN", "t\n").token());
+        assertThrows(InvalidParameterException.class, () -> env("HF_TOKEN", "a\nAuthorization: x"));
         assertFalse(env("HF_TOKEN", "secret").toString().contains("secret"));
     }
 }
