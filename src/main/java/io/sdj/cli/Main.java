@@ -2,6 +2,8 @@ package io.sdj.cli;
 
 import io.sdj.InvalidParameterException;
 import io.sdj.SdjException;
+import io.sdj.hub.HubClient;
+import io.sdj.hub.HubFileRef;
 import io.sdj.image.ImageParameters;
 import io.sdj.image.PngInfo;
 import io.sdj.pipeline.CancellationToken;
@@ -13,8 +15,6 @@ import io.sdj.pipeline.Timings;
 import io.sdj.runtime.Backend;
 import io.sdj.runtime.DeviceInfo;
 import io.sdj.runtime.UnknownBackendException;
-import io.sdj.hub.HubClient;
-import io.sdj.hub.HubFileRef;
 import io.sdj.text.LoraTag;
 import io.sdj.text.TokenizerFiles;
 import org.slf4j.Logger;
