@@ -24,7 +24,8 @@ help:
 	@echo "make test      the fast test suite (CPU and Vulkan), then the example app (make test-example)"
 	@echo "make test-slow the full-size checks (SD1.5 layout, golden parity)"
 	@echo "make bench     benchmarks (bench/)"
-	@echo "make run       generate an image end to end with the deterministic SD1.5 stand-in"
+	@echo "make run       generate an image end to end with sdj's own small stand-in model (random weights)"
+	@echo "make model     write the full-size SD1.5 stand-in from ../shared (for the benchmarks)"
 
 # mode=built: 'make native' installed your own ggml there; it is used as it is and never re-provisioned
 runtime:
@@ -65,10 +66,15 @@ $(MODEL):
 	"$(JAVA_HOME)/bin/java" $(SHARED)/golden/RandomSd15.java $@.tmp 1 && mv $@.tmp $@
 	@echo "$$(sha256sum $@ | cut -d' ' -f1)  (expected 0396b50d0ed8816accd01fc590cdbb679dad9638f588148dcffca63fe7de1041)"
 
+# `make run` needs nothing outside the checkout: sdj writes its own small stand-in (SD 1.x layout, random weights)
+# and a tokenizer sized for it (io.sdj.cli.StandIn), then generates with it.
+STANDIN_DIR := models/cache/stand-in
 RUN_ARGS ?= -p "a lovely cat" -W 256 -H 256 --steps 8 -s 42
-run: build model
+run: build
 	@mkdir -p out
-	bin/sdj -m $(MODEL) --tokenizer $(SHARED)/clip/merges.txt $(RUN_ARGS) -o out/sdj.png
+	"$(JAVA_HOME)/bin/java" -cp "target/classes:$$(cat target/runtime-classpath.txt)" io.sdj.cli.StandIn $(STANDIN_DIR)
+	bin/sdj -m $(STANDIN_DIR)/sd15-stand-in.safetensors $(RUN_ARGS) -o out/sdj.png
+	@echo "out/sdj.png comes from the stand-in, whose weights are random: it is a texture, not a picture of the prompt"
 
 bench: build model
 	@bash bench/run.sh

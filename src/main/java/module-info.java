@@ -18,6 +18,8 @@ module io.sdj {
 
     exports io.sdj;
     exports io.sdj.pipeline;
+    exports io.sdj.family;
+    exports io.sdj.hub;
     exports io.sdj.runtime;
     exports io.sdj.model;
     exports io.sdj.sampling;

@@ -317,7 +317,8 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
         String rngs = Arrays.stream(RngKind.values()).map(RngKind::cliName).collect(Collectors.joining(", "));
         String types = WEIGHT_TYPES.stream().map(GgmlType::cliName).collect(Collectors.joining(", "));
         return List.of(
-                new Flag("-m", "--model", "<path>", "path to the model (SD 1.x, SD 2.x or SDXL .safetensors\ncheckpoint); required",
+                new Flag("-m", "--model", "<path>", "path to the model (SD 1.x, SD 2.x or SDXL .safetensors\n"
+                        + "checkpoint, or hf://org/name/file from the Hugging Face hub); required",
                         (b, v) -> b.model = v.asPath()),
                 new Flag("-p", "--prompt", "<string>", "the prompt to render (default: \"\")",
                         (b, v) -> b.prompt = v.text()),
@@ -376,7 +377,8 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
                         + "Vulkan0, or best = the first hardware GPU, else the CPU\n(default: best)",
                         (b, v) -> b.backend = v.text()),
                 new Flag(null, "--tokenizer", "<path>", "CLIP merges.txt, or a folder holding it (default: a\n"
-                        + "tokenizer/ folder or merges.txt next to the model)",
+                        + "tokenizer/ folder or merges.txt next to the model, else CLIP's\n"
+                        + "from the Hugging Face cache, downloaded once)",
                         (b, v) -> b.tokenizer = v.asPath()),
                 new Flag(null, "--list-devices", null, "list the compute devices ggml sees and exit",
                         (b, v) -> b.listDevices = true),

@@ -2,6 +2,8 @@ package io.sdj.cli;
 
 import io.sdj.InvalidParameterException;
 import io.sdj.SdjException;
+import io.sdj.hub.HubClient;
+import io.sdj.hub.HubFileRef;
 import io.sdj.image.ImageParameters;
 import io.sdj.image.PngInfo;
 import io.sdj.pipeline.CancellationToken;
@@ -15,7 +17,7 @@ import io.sdj.runtime.Backend;
 import io.sdj.runtime.DeviceInfo;
 import io.sdj.runtime.UnknownBackendException;
 import io.sdj.text.LoraTag;
-import io.sdj.text.TokenizerNotFoundException;
+import io.sdj.text.TokenizerFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,7 +90,7 @@ public final class Main {
             if (options.listDevices()) {
                 return listDevices(out);
             }
-            return generate(options, out, progress);
+            return generate(options, out, err, progress);
         } catch (UsageException | InvalidParameterException | UnknownBackendException e) {
             progress.endLine();
             return fail(e, EXIT_USAGE, options.verbose(), err);
@@ -105,10 +107,11 @@ public final class Main {
         }
     }
 
-    private static int generate(CliOptions o, PrintStream out, ProgressPrinter progress) {
+    private static int generate(CliOptions o, PrintStream out, PrintStream err, ProgressPrinter progress) {
         Logger log = LoggerFactory.getLogger(Main.class);
         long start = System.nanoTime();
-        Path model = o.model();
+        HubClient hub = HubClient.fromEnvironment().withListener(new DownloadPrinter(err, isTerminal(err)));
+        Path model = modelPath(o.model(), hub);
         if (!Files.exists(model)) {
             throw new SdjException("model file not found: " + model);
         }
@@ -129,16 +132,9 @@ public final class Main {
         StableDiffusion.Builder builder = StableDiffusion.builder().model(model).backend(o.backend())
                 .threads(threads).weightType(o.weightType()).prediction(o.prediction()).listener(progress)
                 .residency(WeightResidency.ON_DEMAND); // one generation: each part loaded when needed, then freed
-        if (o.tokenizer() != null) {
-            builder.tokenizer(o.tokenizer());
-        }
-        StableDiffusion loaded;
-        try {
-            loaded = builder.build();
-        } catch (TokenizerNotFoundException e) {
-            throw new SdjException(e.getMessage() + "; or give it with --tokenizer PATH", e);
-        }
-        try (StableDiffusion sd = loaded) {
+        // the model's own tokenizer files, else CLIP's from the hub cache (downloaded once, with progress)
+        builder.tokenizer(o.tokenizer() != null ? o.tokenizer() : TokenizerFiles.locate(model, hub).path());
+        try (StableDiffusion sd = builder.build()) {
             GenerationResult result = sd.generate(request, progress, new CancellationToken());
             progress.endLine();
             out.printf(Locale.ROOT, "model: %s, %s-prediction, latent %s%n", sd.family().displayName(),
@@ -157,6 +153,18 @@ public final class Main {
             out.flush();
         }
         return EXIT_OK;
+    }
+
+    /**
+     * The model file: {@code -m} as given, or for a hub reference {@code hf://org/name/path} (which a command-line
+     * path spells {@code hf:/org/name/path}) and no such local file, the file resolved through the hub cache.
+     */
+    static Path modelPath(Path given, HubClient hub) {
+        String s = given.toString();
+        if (s.startsWith("hf:/") && !Files.exists(given)) {
+            return hub.resolve(HubFileRef.parse(HubFileRef.SCHEME + s.substring("hf:/".length())));
+        }
+        return given;
     }
 
     /** The request for the options: size from -W/-H, else from the init image, else 512. */

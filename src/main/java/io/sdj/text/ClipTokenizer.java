@@ -1,6 +1,7 @@
 package io.sdj.text;
 
 import io.sdj.InvalidParameterException;
+import io.sdj.hub.HubClient;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -8,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,9 +28,9 @@ import org.slf4j.LoggerFactory;
  * threads.
  */
 public final class ClipTokenizer {
-    /** {@code <|startoftext|>}. */
+    /** {@code <|startoftext|>} in CLIP's vocabulary ({@link #bosId()} for this tokenizer's). */
     public static final int BOS_ID = 49406;
-    /** {@code <|endoftext|>}; also what BREAK pads with. */
+    /** {@code <|endoftext|>} in CLIP's vocabulary; also what BREAK pads with ({@link #eosId()} for this tokenizer's). */
     public static final int EOS_ID = 49407;
     /** Number of ids in the CLIP vocabulary. */
     public static final int VOCAB_SIZE = ClipVocabulary.SIZE;
@@ -43,12 +45,16 @@ public final class ClipTokenizer {
     private static final int CACHE_LIMIT = 1 << 16;
 
     private final ClipVocabulary vocab;
+    private final int bosId;
+    private final int eosId;
     private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
 
     private ClipTokenizer(ClipVocabulary vocab) {
         this.vocab = vocab;
-        if (vocab.idOf(ClipVocabulary.START_OF_TEXT) != BOS_ID || vocab.idOf(ClipVocabulary.END_OF_TEXT) != EOS_ID) {
-            throw new IllegalStateException("special token ids do not match CLIP's");
+        bosId = vocab.size() - 2;
+        eosId = vocab.size() - 1;
+        if (vocab.idOf(ClipVocabulary.START_OF_TEXT) != bosId || vocab.idOf(ClipVocabulary.END_OF_TEXT) != eosId) {
+            throw new IllegalStateException("the special tokens are not the vocabulary's last two ids");
         }
     }
 
@@ -72,36 +78,76 @@ public final class ClipTokenizer {
      * @throws TokenizerFileException if merges.txt is missing or bad, or vocab.json disagrees with it
      */
     public static ClipTokenizer fromDirectory(Path tokenizerDir) {
-        ClipTokenizer tokenizer = fromMerges(tokenizerDir.resolve("merges.txt"));
-        Path vocabJson = tokenizerDir.resolve("vocab.json");
-        if (Files.isRegularFile(vocabJson)) {
-            tokenizer.vocab.crossCheck(vocabJson);
-            LOG.debug("{} agrees with merges.txt", vocabJson);
+        Path vocabJson = tokenizerDir.resolve(TokenizerFiles.VOCAB_JSON);
+        return fromFiles(tokenizerDir.resolve(TokenizerFiles.MERGES_TXT),
+                Files.isRegularFile(vocabJson) ? vocabJson : null);
+    }
+
+    /** {@link #fromFiles(Path, Path)} of a located pair of files. */
+    public static ClipTokenizer fromFiles(TokenizerFiles files) {
+        return fromFiles(files.merges(), files.vocabJson());
+    }
+
+    /**
+     * Builds the tokenizer from a merges file and, optionally, the vocab.json that goes with it. Without vocab.json
+     * the merges must be CLIP's full {@value ClipVocabulary#MERGE_COUNT}; with it, the merges must be as many as its
+     * entries call for (entries - 514: the 512 byte symbols and the two special tokens), so a smaller vocabulary of
+     * CLIP's construction works too, and every entry must have the id derived from the merges.
+     *
+     * @param vocabJson the vocab.json, or null
+     * @throws TokenizerFileException if a file is missing or bad, or the two disagree
+     */
+    public static ClipTokenizer fromFiles(Path mergesFile, Path vocabJson) {
+        if (vocabJson == null) {
+            return fromMerges(mergesFile);
         }
+        Map<String, Integer> entries = VocabJson.read(vocabJson);
+        int merges = entries.size() - 514;
+        if (merges < 0 || merges > ClipVocabulary.MERGE_COUNT) {
+            throw new TokenizerFileException(vocabJson, 0, "has " + entries.size() + " entries; a CLIP vocabulary has "
+                    + "514 (256 bytes, 256 word ends, 2 special tokens) plus one per merge, at most " + VOCAB_SIZE);
+        }
+        ClipTokenizer tokenizer = new ClipTokenizer(ClipVocabulary.load(mergesFile, merges,
+                vocabJson + " has " + entries.size() + " entries, which need " + merges));
+        tokenizer.vocab.crossCheck(vocabJson, entries);
+        LOG.debug("CLIP tokenizer from {} and {} ({} ids)", mergesFile, vocabJson, tokenizer.vocabSize());
         return tokenizer;
     }
 
     /**
-     * Finds the tokenizer that belongs to a model: looks for {@code <dir>/tokenizer/merges.txt}, then
-     * {@code <dir>/merges.txt}, where {@code <dir>} is the model's folder (or the model path itself when it is a
-     * folder, as a diffusers model is).
-     *
-     * @throws TokenizerNotFoundException listing the searched paths if neither exists
+     * {@link #forModel(Path, HubClient)} with the hub settings of the environment ({@code HF_HOME},
+     * {@code HF_HUB_CACHE}, {@code HF_HUB_OFFLINE}, {@code HF_ENDPOINT}).
      */
     public static ClipTokenizer forModel(Path model) {
-        Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
-        if (dir == null) {
-            dir = Path.of(".");
-        }
-        Path inFolder = dir.resolve("tokenizer").resolve("merges.txt");
-        Path beside = dir.resolve("merges.txt");
-        if (Files.isRegularFile(inFolder)) {
-            return fromDirectory(inFolder.getParent());
-        }
-        if (Files.isRegularFile(beside)) {
-            return fromMerges(beside);
-        }
-        throw new TokenizerNotFoundException(model, List.of(inFolder, beside));
+        return forModel(model, HubClient.fromEnvironment());
+    }
+
+    /**
+     * The tokenizer that belongs to a model: its own files if it has them, else CLIP's from the hub (see
+     * {@link TokenizerFiles#locate}).
+     *
+     * @throws TokenizerNotFoundException if the model has none and the hub files are neither cached nor reachable
+     */
+    public static ClipTokenizer forModel(Path model, HubClient hub) {
+        return fromFiles(TokenizerFiles.locate(model, hub));
+    }
+
+    /**
+     * The vocabulary as vocab.json text, in the form of openai/clip-vit-large-patch14's file (for CLIP's merges it is
+     * that file byte for byte, SHA-256 {@value TokenizerFiles#CLIP_VOCAB_SHA256}).
+     */
+    public String vocabJson() {
+        return vocab.toVocabJson();
+    }
+
+    /** Id of {@code <|startoftext|>}: {@link #BOS_ID} for CLIP, the second-to-last id of a smaller vocabulary. */
+    public int bosId() {
+        return bosId;
+    }
+
+    /** Id of {@code <|endoftext|>}: {@link #EOS_ID} for CLIP, the last id of a smaller vocabulary. */
+    public int eosId() {
+        return eosId;
     }
 
     /** The merges file this tokenizer was built from. */
@@ -109,7 +155,7 @@ public final class ClipTokenizer {
         return vocab.source();
     }
 
-    /** Number of ids in the vocabulary, {@value #VOCAB_SIZE}. */
+    /** Number of ids in the vocabulary, {@value #VOCAB_SIZE} for CLIP's. */
     public int vocabSize() {
         return vocab.size();
     }
@@ -288,9 +334,9 @@ public final class ClipTokenizer {
         return !isAlpha(c) && !isDigit(c) && !isSpace(c);
     }
 
-    /** {@link #tokenizeWeighted(String, int, CustomWords)} with SD1's padding and no custom words. */
+    /** {@link #tokenizeWeighted(String, int, CustomWords)} with SD1's padding (EOS) and no custom words. */
     public TokenizedPrompt tokenizeWeighted(String prompt) {
-        return tokenizeWeighted(prompt, SD1_PAD_ID, null);
+        return tokenizeWeighted(prompt, eosId, null);
     }
 
     /** {@link #tokenizeWeighted(String, int, CustomWords)} without custom words. */
@@ -305,13 +351,15 @@ public final class ClipTokenizer {
      * whole) and lays each run out as {@code BOS, run, EOS, padId...} in a 77-id window. An empty prompt gives one
      * window {@code BOS, EOS, padId...}. Weights are in float, as sd.cpp computes them.
      *
-     * @param padId       id that fills each window after EOS: {@link #SD1_PAD_ID} or {@link #SD2_PAD_ID}
+     * @param padId       id that fills each window after EOS: {@link #SD1_PAD_ID} or {@link #SD2_PAD_ID} (with
+     *                    CLIP's vocabulary; {@link #eosId()} or 0 with a smaller one)
      * @param customWords embedding words to replace, or null
      * @throws InvalidParameterException for an unreadable attention weight or a bad pad id
      */
     public TokenizedPrompt tokenizeWeighted(String prompt, int padId, CustomWords customWords) {
-        if (padId < 0 || padId >= VOCAB_SIZE) {
-            throw new InvalidParameterException("padId", "must be a CLIP id in [0, " + VOCAB_SIZE + "), got " + padId);
+        if (padId < 0 || padId >= vocab.size()) {
+            throw new InvalidParameterException("padId", "must be an id of the vocabulary, in [0, " + vocab.size()
+                    + "), got " + padId);
         }
         List<PromptFragment> fragments = PromptParser.parse(prompt);
         if (LOG.isDebugEnabled()) {
@@ -324,7 +372,7 @@ public final class ClipTokenizer {
                 case PromptFragment.Break b -> {
                     int pad = (TOKENS_PER_WINDOW - tokens.size() % TOKENS_PER_WINDOW) % TOKENS_PER_WINDOW;
                     for (int k = 0; k < pad; k++) {
-                        tokens.add(EOS_ID);
+                        tokens.add(eosId);
                         weights.add(1.0f);
                     }
                 }
@@ -347,12 +395,12 @@ public final class ClipTokenizer {
             int base = win * TokenizedPrompt.WINDOW;
             int from = win * TOKENS_PER_WINDOW;
             int take = Math.min(TOKENS_PER_WINDOW, count - from);
-            ids[base] = BOS_ID;
+            ids[base] = bosId;
             for (int k = 0; k < take; k++) {
                 ids[base + 1 + k] = tokens.get(from + k);
                 w[base + 1 + k] = weights.get(from + k);
             }
-            ids[base + 1 + take] = EOS_ID;
+            ids[base + 1 + take] = eosId;
         }
         if (LOG.isDebugEnabled()) {
             LOG.debug("prompt '{}': {} token(s) in {} window(s): {}", prompt, count, windows,
@@ -390,7 +438,7 @@ public final class ClipTokenizer {
     public String decode(int[] ids) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         for (int id : ids) {
-            if (id == BOS_ID || id == EOS_ID) {
+            if (id == bosId || id == eosId) {
                 continue;
             }
             if (id < 0 || id >= vocab.size()) {

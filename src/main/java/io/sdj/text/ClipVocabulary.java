@@ -11,13 +11,17 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * CLIP's BPE vocabulary as derived from merges.txt: ids 0..255 are the byte symbols (in byte-alphabet order),
  * 256..511 the same symbols with {@code </w>}, 512.. one id per merge in file order, then {@code <|startoftext|>} and
- * {@code <|endoftext|>}. Also holds the merge ranks and runs the BPE merge loop on one word.
+ * {@code <|endoftext|>}. Also holds the merge ranks and runs the BPE merge loop on one word. CLIP's own file has
+ * {@value #MERGE_COUNT} merges; a smaller vocabulary of the same construction (fewer merges) is accepted where a
+ * vocab.json states its size.
  */
 final class ClipVocabulary {
     static final int MERGE_COUNT = 48_894;
@@ -38,8 +42,9 @@ final class ClipVocabulary {
 
     private ClipVocabulary(Path source, List<String[]> merges, int[] mergeLines) {
         this.source = source;
-        tokens = new String[SIZE];
-        ids = HashMap.newHashMap(SIZE);
+        int size = 512 + merges.size() + 2;
+        tokens = new String[size];
+        ids = HashMap.newHashMap(size);
         int id = 0;
         for (int i = 0; i < 256; i++) {
             tokens[id++] = String.valueOf(ByteLevelAlphabet.charAtPosition(i));
@@ -92,6 +97,15 @@ final class ClipVocabulary {
      * {@value #MERGE_COUNT} lines "left right"; empty lines are allowed only at the end.
      */
     static ClipVocabulary load(Path mergesFile) {
+        return load(mergesFile, MERGE_COUNT, "CLIP needs " + MERGE_COUNT);
+    }
+
+    /**
+     * Reads a merges.txt of {@code expectedMerges} merges (the form of {@link #load(Path)}).
+     *
+     * @param why what requires that count, for the message of a file with another count
+     */
+    static ClipVocabulary load(Path mergesFile, int expectedMerges, String why) {
         if (!Files.isRegularFile(mergesFile)) {
             throw new TokenizerFileException(mergesFile, 0, "file not found (expected CLIP merges.txt)");
         }
@@ -104,8 +118,8 @@ final class ClipVocabulary {
         CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
-        List<String[]> merges = new ArrayList<>(MERGE_COUNT);
-        int[] mergeLines = new int[MERGE_COUNT];
+        List<String[]> merges = new ArrayList<>(expectedMerges);
+        int[] mergeLines = new int[expectedMerges];
         int lineNo = 0;
         int firstEmptyLine = 0;
         int start = 0;
@@ -141,16 +155,16 @@ final class ClipVocabulary {
                 throw new TokenizerFileException(mergesFile, lineNo,
                         "expected two symbols separated by one space, found '" + abbreviate(line) + "'");
             }
-            if (merges.size() == MERGE_COUNT) {
-                throw new TokenizerFileException(mergesFile, lineNo,
-                        "more than " + MERGE_COUNT + " merges; CLIP's vocabulary has exactly " + MERGE_COUNT);
+            if (merges.size() == expectedMerges) {
+                throw new TokenizerFileException(mergesFile, lineNo, "more than " + expectedMerges + " merges; "
+                        + (expectedMerges == MERGE_COUNT ? "CLIP's vocabulary has exactly " + MERGE_COUNT : why));
             }
             mergeLines[merges.size()] = lineNo;
             merges.add(new String[] {line.substring(0, space), line.substring(space + 1)});
         }
-        if (merges.size() != MERGE_COUNT) {
+        if (merges.size() != expectedMerges) {
             throw new TokenizerFileException(mergesFile, lineNo, "file ends after " + merges.size()
-                    + " merges, CLIP needs " + MERGE_COUNT + " (truncated or not a CLIP merges.txt)");
+                    + " merges, " + why + " (truncated or not a CLIP merges.txt)");
         }
         return new ClipVocabulary(mergesFile, merges, mergeLines);
     }
@@ -219,11 +233,10 @@ final class ClipVocabulary {
     }
 
     /**
-     * Checks a diffusers/transformers vocab.json against the vocabulary derived from merges.txt: same size and every
-     * entry with the derived id.
+     * Checks a diffusers/transformers vocab.json (read as {@code other}) against the vocabulary derived from
+     * merges.txt: same size and every entry with the derived id.
      */
-    void crossCheck(Path vocabJson) {
-        Map<String, Integer> other = VocabJson.read(vocabJson);
+    void crossCheck(Path vocabJson, Map<String, Integer> other) {
         if (other.size() != tokens.length) {
             throw new TokenizerFileException(vocabJson, 0, "has " + other.size() + " entries but " + source
                     + " gives " + tokens.length + " (files from different tokenizers?)");
@@ -236,5 +249,47 @@ final class ClipVocabulary {
                         + " (files from different tokenizers?)");
             }
         }
+    }
+
+    /**
+     * The vocabulary as a vocab.json in the form of openai/clip-vit-large-patch14's file: one line, entries in id
+     * order as {@code "token": id} joined by {@code ", "}, non-ASCII characters written as they are (UTF-8), only
+     * quotes, backslashes and control characters escaped; what Python's {@code json.dumps(encoder,
+     * ensure_ascii=False)} writes. A token that appears twice keeps its first place and its last id, as a Python dict
+     * built in id order does.
+     */
+    String toVocabJson() {
+        StringBuilder sb = new StringBuilder(tokens.length * 20).append('{');
+        Set<String> written = new HashSet<>();
+        for (String token : tokens) {
+            if (!written.add(token)) {
+                continue;
+            }
+            if (written.size() > 1) {
+                sb.append(", ");
+            }
+            sb.append('"');
+            for (int i = 0; i < token.length(); i++) {
+                char c = token.charAt(i);
+                switch (c) {
+                    case '"' -> sb.append("\\\"");
+                    case '\\' -> sb.append("\\\\");
+                    case '\n' -> sb.append("\\n");
+                    case '\r' -> sb.append("\\r");
+                    case '\t' -> sb.append("\\t");
+                    case '\b' -> sb.append("\\b");
+                    case '\f' -> sb.append("\\f");
+                    default -> {
+                        if (c < 0x20) {
+                            sb.append(String.format("\\u%04x", (int) c));
+                        } else {
+                            sb.append(c);
+                        }
+                    }
+                }
+            }
+            sb.append("\": ").append(ids.get(token));
+        }
+        return sb.append('}').toString();
     }
 }

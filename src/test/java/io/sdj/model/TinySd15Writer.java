@@ -16,9 +16,7 @@ import java.util.Set;
  * 1, 4 heads, context 32; CLIP hidden 32, 2 layers, MLP 128, vocab 49408, 77 positions; VAE ch 32, ch_mult (1, 2),
  * 1 ResnetBlock, z 4, embed 4; F16 weights; alphas_cumprod (F16, LDM linear schedule) and position_ids included.
  *
- * <p>Values are a pure function of (seed, tensor name, element index), see {@link #value}: embeddings uniform with
- * std 0.02, tensors with 2+ dims uniform in ±sqrt(3 / fan_in) (fan_in = product of all dims but the first), 1-D
- * {@code .weight} (norm scales) 1 ± 0.1, 1-D {@code .bias} ± 0.02; then rounded to the file dtype.
+ * <p>Values are those of {@link StandInModel} (a pure function of seed, tensor name and element index).
  */
 public final class TinySd15Writer {
 
@@ -61,56 +59,12 @@ public final class TinySd15Writer {
 
     /** The value of element {@code index} of tensor {@code name} before rounding to the file dtype. */
     public static double value(long seed, String name, long[] shape, long index) {
-        double[] ch = centerAndHalfWidth(name, shape);
-        return ch[0] + ch[1] * uniform(key(seed, name), index);
-    }
-
-    /** (center, half width) of a tensor's uniform distribution (rules in the class comment). */
-    static double[] centerAndHalfWidth(String name, long[] shape) {
-        if (name.endsWith("token_embedding.weight") || name.endsWith("position_embedding.weight")
-                || name.endsWith("positional_embedding")) {
-            return new double[]{0, 0.02 * Math.sqrt(3.0)};
-        }
-        if (shape.length >= 2) {
-            long fanIn = 1;
-            for (int i = 1; i < shape.length; i++) {
-                fanIn *= shape[i];
-            }
-            return new double[]{0, Math.sqrt(3.0 / fanIn)};
-        }
-        return name.endsWith(".weight") ? new double[]{1.0, 0.1} : new double[]{0, 0.02};
-    }
-
-    /** FNV-1a-64 of the UTF-8 name, xor the seed. */
-    static long key(long seed, String name) {
-        long h = 0xcbf29ce484222325L;
-        for (byte b : name.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-            h = (h ^ (b & 0xff)) * 0x100000001b3L;
-        }
-        return h ^ seed;
-    }
-
-    /** Uniform on [-1, 1): SplitMix64 output {@code index} of a generator seeded with {@code key}. */
-    static double uniform(long key, long index) {
-        long z = key + (index + 1) * 0x9e3779b97f4a7c15L;
-        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-        z = z ^ (z >>> 31);
-        return (z >>> 11) * 0x1.0p-52 - 1.0;
+        return StandInModel.value(seed, name, shape, index);
     }
 
     /** The LDM linear DDPM schedule's alphas_cumprod (0.00085 → 0.012, 1000 steps), in double. */
     public static double[] ldmAlphasCumprod() {
-        double s0 = Math.sqrt(0.00085);
-        double s1 = Math.sqrt(0.012);
-        double[] ac = new double[1000];
-        double prod = 1;
-        for (int t = 0; t < 1000; t++) {
-            double q = s0 + (s1 - s0) * (t / 999.0);
-            prod *= 1 - q * q;
-            ac[t] = prod;
-        }
-        return ac;
+        return StandInModel.ldmAlphasCumprod();
     }
 
     /** Configurable tiny checkpoint. */
@@ -248,41 +202,15 @@ public final class TinySd15Writer {
             }
             names.removeAll(omitted);
             names.sort(null);
-            SafetensorsWriter w = new SafetensorsWriter();
-            w.metadata("format", "pt");
-            w.metadata("generator", "TinySd15Writer");
-            w.metadata("seed", Long.toString(seed));
-            if (cfg.unet().numHeads() > 0 && cfg.unet().numHeads() != UnetConfig.SD1_NUM_HEADS) {
-                w.metadata(LdmLayout.HEADS_METADATA_KEY, Integer.toString(cfg.unet().numHeads()));
-            }
+            SafetensorsWriter w = StandInModel.newWriter(cfg, seed, "TinySd15Writer");
             metadata.forEach(w::metadata);
             for (String name : names) {
                 if (name.equals(LdmLayout.ALPHAS_CUMPROD) && !all.containsKey(name)) {
-                    double[] ac = ldmAlphasCumprod();
-                    float[] f = new float[ac.length];
-                    for (int i = 0; i < f.length; i++) {
-                        f[i] = (float) ac[i];
-                    }
-                    w.addFloats(name, DType.F16, new long[]{1000}, f);
+                    StandInModel.addAlphasCumprod(w);
                 } else if (name.equals(positionIdsName) && !all.containsKey(name)) {
-                    long[] ids = new long[positions];
-                    for (int i = 0; i < ids.length; i++) {
-                        ids[i] = i;
-                    }
-                    w.addLongs(name, new long[]{1, positions}, ids);
+                    StandInModel.addPositionIds(w, positionIdsName, positions);
                 } else {
-                    long[] shape = all.get(name);
-                    long n = 1;
-                    for (long d : shape) {
-                        n *= d;
-                    }
-                    float[] v = new float[Math.toIntExact(n)];
-                    double[] ch = centerAndHalfWidth(name, shape);
-                    long key = key(seed, name);
-                    for (int i = 0; i < v.length; i++) {
-                        v[i] = (float) (ch[0] + ch[1] * uniform(key, i));
-                    }
-                    w.addFloats(name, dtype, shape, v);
+                    StandInModel.addRandom(w, name, all.get(name), dtype, seed);
                 }
             }
             return w;

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sdj.hub.HubClient;
+import io.sdj.hub.HubSettings;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -114,23 +116,25 @@ class ClipTokenizerFilesTest {
         Files.createDirectories(model.getParent());
         Files.writeString(model, "not really a model");
 
+        HubClient offline = new HubClient(HubSettings.fromEnvironment().withCacheDir(tmp.resolve("hf-cache"))
+                .withOffline(true));
         TokenizerNotFoundException missing = assertThrows(TokenizerNotFoundException.class,
-                () -> ClipTokenizer.forModel(model));
+                () -> ClipTokenizer.forModel(model, offline));
         assertEquals(List.of(model.getParent().resolve("tokenizer/merges.txt"), model.getParent().resolve("merges.txt")),
                 missing.searched());
         assertTrue(missing.getMessage().contains(model.getParent().resolve("tokenizer/merges.txt").toString()),
                 missing.getMessage());
 
         Files.copy(SharedFiles.merges(), model.getParent().resolve("merges.txt"));
-        assertEquals(model.getParent().resolve("merges.txt"), ClipTokenizer.forModel(model).source());
+        assertEquals(model.getParent().resolve("merges.txt"), ClipTokenizer.forModel(model, offline).source());
 
         Path folder = model.getParent().resolve("tokenizer");
         Files.createDirectories(folder);
         Files.copy(SharedFiles.merges(), folder.resolve("merges.txt"));
-        ClipTokenizer fromFolder = ClipTokenizer.forModel(model);
+        ClipTokenizer fromFolder = ClipTokenizer.forModel(model, offline);
         assertEquals(folder.resolve("merges.txt"), fromFolder.source());
         // a diffusers model folder is searched itself
-        assertEquals(folder.resolve("merges.txt"), ClipTokenizer.forModel(model.getParent()).source());
+        assertEquals(folder.resolve("merges.txt"), ClipTokenizer.forModel(model.getParent(), offline).source());
         assertArrayEquals(new int[] {320, 2165, 2368}, fromFolder.encode("a lovely cat"));
     }
 
