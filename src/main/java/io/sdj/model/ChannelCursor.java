@@ -15,8 +15,14 @@ import java.nio.file.Path;
 public final class ChannelCursor {
     private static final int BUFFER = 64 * 1024;
 
+    /** Positional reads from the underlying bytes (a FileChannel's read(ByteBuffer, long)). */
+    @FunctionalInterface
+    private interface Source {
+        int read(ByteBuffer dst, long position) throws IOException;
+    }
+
     private final Path path;
-    private final FileChannel channel;
+    private final Source channel;
     private final long end;
     private final ByteBuffer buf = ByteBuffer.allocate(BUFFER).order(ByteOrder.LITTLE_ENDIAN);
     /** File position of buf's first byte. */
@@ -28,11 +34,28 @@ public final class ChannelCursor {
      * @param end   one past the last byte of the range (at most the file size)
      */
     public ChannelCursor(Path path, FileChannel channel, long start, long end) {
+        this(path, channel::read, start, end);
+    }
+
+    private ChannelCursor(Path path, Source channel, long start, long end) {
         this.path = path;
         this.channel = channel;
         this.end = end;
         this.bufStart = start;
         buf.limit(0);
+    }
+
+    /** A cursor over bytes in memory; {@code label} names them in messages. */
+    public static ChannelCursor ofBytes(Path label, byte[] data) {
+        Source src = (dst, position) -> {
+            if (position >= data.length) {
+                return -1;
+            }
+            int n = (int) Math.min(dst.remaining(), data.length - position);
+            dst.put(data, (int) position, n);
+            return n;
+        };
+        return new ChannelCursor(label, src, 0, data.length);
     }
 
     /** Names the tensor that following errors concern (null for none). */
