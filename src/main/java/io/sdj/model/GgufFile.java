@@ -221,14 +221,15 @@ public final class GgufFile implements TensorSource {
                 shape[d] = ne[ne.length - 1 - d];
             }
             String dims = TensorInfo.formatShape(ne);
-            if (ne.length > 0 && !dtype.fitsRow(ne[0])) {
-                throw in.error("ggml dims " + dims + ": a row of " + ne[0] + " elements is not a whole number of "
+            long row = ne.length == 0 ? 1 : ne[0];
+            if (!dtype.fitsRow(row)) {
+                throw in.error("ggml dims " + dims + ": a row of " + row + " elements is not a whole number of "
                         + dtype + " blocks (" + dtype.blockSize() + " elements)");
             }
             long bytes;
             try {
                 bytes = dtype.storageBytes(shape);
-            } catch (ArithmeticException e) {
+            } catch (ArithmeticException | IllegalArgumentException e) {
                 throw in.error("ggml dims " + dims + " of type " + dtype + " are too large");
             }
             if (offset < 0 || offset % alignment != 0) {
