@@ -41,6 +41,21 @@ class DTypeTest {
     }
 
     @Test
+    void aSafetensorsHeaderCannotDeclareAQuantizedType(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        byte[] json = "{\"a\":{\"dtype\":\"Q8_0\",\"shape\":[32],\"data_offsets\":[0,34]}}"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + json.length + 34).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putLong(json.length).put(json);
+        java.nio.file.Path p = dir.resolve("q.safetensors");
+        java.nio.file.Files.write(p, b.array());
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> SafetensorsFile.open(p));
+        assertTrue(e.getMessage().contains("unknown or unsupported dtype \"Q8_0\""), e.getMessage());
+        assertThrows(io.sdj.InvalidParameterException.class,
+                () -> new SafetensorsWriter().add("q", DType.Q8_0, new long[]{32}, new byte[34]));
+    }
+
+    @Test
     void blockArithmetic() {
         assertEquals(18, DType.Q4_0.rowBytes(32));
         assertEquals(64 * 210, DType.Q6_K.storageBytes(new long[]{64, 256}));
