@@ -61,6 +61,8 @@ public final class GgufFile implements TensorSource {
     public static final int MAX_DIMS = 4;
     /** Array elements rendered into {@link #metadata()} text before it is cut short. */
     static final int ARRAY_TEXT_ELEMENTS = 256;
+    /** Characters of a string array element rendered into {@link #metadata()} text before it is cut short. */
+    static final int ARRAY_TEXT_CHARS = 256;
 
     /** GGUF value types (enum gguf_type). */
     static final int T_UINT8 = 0, T_INT8 = 1, T_UINT16 = 2, T_INT16 = 3, T_UINT32 = 4, T_INT32 = 5, T_FLOAT32 = 6,
@@ -366,7 +368,10 @@ public final class GgufFile implements TensorSource {
             }
             case T_STRING -> {
                 String s = string(in, MAX_STRING_BYTES, what);
-                yield quoteStrings ? JsonValue.quote(s) : s;
+                if (!quoteStrings) {
+                    yield s;
+                }
+                yield JsonValue.quote(s.length() > ARRAY_TEXT_CHARS ? s.substring(0, ARRAY_TEXT_CHARS) + "..." : s);
             }
             case T_UINT64 -> Long.toUnsignedString(in.i64(what));
             case T_INT64 -> Long.toString(in.i64(what));
@@ -414,7 +419,8 @@ public final class GgufFile implements TensorSource {
 
     /**
      * The key/values as text: numbers and bools as Java prints them, strings as they are, arrays as
-     * {@code [a, b, "c"]} (strings quoted), cut short after {@value #ARRAY_TEXT_ELEMENTS} elements with the count.
+     * {@code [a, b, "c"]} (strings quoted, each cut after {@value #ARRAY_TEXT_CHARS} characters), cut short after
+     * {@value #ARRAY_TEXT_ELEMENTS} elements with the count.
      */
     @Override
     public Map<String, String> metadata() {

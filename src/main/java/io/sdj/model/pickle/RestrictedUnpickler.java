@@ -27,7 +27,8 @@ import java.util.TreeSet;
  * arbitrary objects (INST, OBJ, the extension registry, out-of-band buffers).
  *
  * <p>Limits: {@value #MAX_STACK} stack items, {@value #MAX_MEMO} memo entries, containers nested at most
- * {@value #MAX_DEPTH} deep, integers of at most {@value #MAX_LONG_BYTES} bytes; every length is checked against the
+ * {@value #MAX_DEPTH} deep, integers of at most {@value #MAX_LONG_BYTES} bytes, strings of at most {@value #MAX_BYTES}
+ * bytes; every length is checked against the
  * bytes left before anything is allocated.
  */
 public final class RestrictedUnpickler {
@@ -35,6 +36,8 @@ public final class RestrictedUnpickler {
     public static final int MAX_MEMO = 1 << 20;
     public static final int MAX_DEPTH = 100;
     public static final int MAX_LONG_BYTES = 64;
+    /** Longest str or bytes value. */
+    public static final long MAX_BYTES = 64L * 1024 * 1024;
 
     /** Resolves a persistent id (a storage reference) to a value. */
     @FunctionalInterface
@@ -568,6 +571,9 @@ public final class RestrictedUnpickler {
     private byte[] bytes(long n) {
         if (n < 0) {
             throw fail("length " + Long.toUnsignedString(n) + " is not valid");
+        }
+        if (n > MAX_BYTES && n <= in.remaining()) {
+            throw fail("a string of " + n + " bytes exceeds the limit of " + MAX_BYTES);
         }
         return in.bytes(n, "a byte string");
     }
