@@ -113,7 +113,7 @@ public final class GgufWriter {
         if (name.isEmpty()) {
             throw new InvalidParameterException("name", "a tensor name must not be empty");
         }
-        if (!names.add(name)) {
+        if (names.contains(name)) {
             throw new InvalidParameterException("name", "tensor '" + name + "' was already added");
         }
         if (!type.hasGgmlType()) {
@@ -124,20 +124,24 @@ public final class GgufWriter {
             throw new InvalidParameterException("shape", "tensor '" + name + "' has " + shape.length
                     + " dimensions, GGUF allows at most " + GgufFile.MAX_DIMS);
         }
-        long bytes;
-        try {
-            bytes = type.storageBytes(shape);
-        } catch (IllegalArgumentException | ArithmeticException e) {
-            throw new InvalidParameterException("shape", "tensor '" + name + "' " + TensorInfo.formatShape(shape)
-                    + " cannot be stored as " + type + ": " + e.getMessage());
-        }
+        long bytes = bytes(name, type, shape);
+        names.add(name);
         entries.add(new Entry(name, type, ggmlDims(shape), bytes, content));
         return this;
     }
 
+    private static long bytes(String name, DType type, long[] shape) {
+        try {
+            return type.storageBytes(shape);
+        } catch (IllegalArgumentException | ArithmeticException | IllegalStateException e) {
+            throw new InvalidParameterException("shape", "tensor '" + name + "' " + TensorInfo.formatShape(shape)
+                    + " cannot be stored as " + type + ": " + e.getMessage());
+        }
+    }
+
     /** Adds a tensor from its stored bytes. */
     public GgufWriter add(String name, DType type, long[] shape, byte[] data) {
-        long need = type.storageBytes(shape);
+        long need = bytes(name, type, shape);
         if (need != data.length) {
             throw new InvalidParameterException("data", "tensor '" + name + "' " + TensorInfo.formatShape(shape) + " "
                     + type + " needs " + need + " bytes, got " + data.length);
