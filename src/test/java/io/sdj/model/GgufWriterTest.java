@@ -80,6 +80,62 @@ class GgufWriterTest {
         }
     }
 
+    /** A file ggml's own writer made, with every scalar type and arrays, as GgufFile renders it. */
+    @Test
+    void readsEveryValueTypeGgmlWrites() {
+        GgmlLibrary.load();
+        Path p = dir.resolve("ggml.gguf");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ctx = ggml_h.gguf_init_empty();
+            try {
+                ggml_h.gguf_set_val_u8(ctx, arena.allocateFrom("u8"), (byte) 200);
+                ggml_h.gguf_set_val_i8(ctx, arena.allocateFrom("i8"), (byte) -5);
+                ggml_h.gguf_set_val_u16(ctx, arena.allocateFrom("u16"), (short) 60000);
+                ggml_h.gguf_set_val_i16(ctx, arena.allocateFrom("i16"), (short) -300);
+                ggml_h.gguf_set_val_u32(ctx, arena.allocateFrom("u32"), -1);
+                ggml_h.gguf_set_val_i32(ctx, arena.allocateFrom("i32"), -70000);
+                ggml_h.gguf_set_val_f32(ctx, arena.allocateFrom("f32"), 1.5f);
+                ggml_h.gguf_set_val_u64(ctx, arena.allocateFrom("u64"), -1L);
+                ggml_h.gguf_set_val_i64(ctx, arena.allocateFrom("i64"), Long.MIN_VALUE);
+                ggml_h.gguf_set_val_f64(ctx, arena.allocateFrom("f64"), 0.25);
+                ggml_h.gguf_set_val_bool(ctx, arena.allocateFrom("bool"), false);
+                ggml_h.gguf_set_val_str(ctx, arena.allocateFrom("str"), arena.allocateFrom("ünï \"q\""));
+                MemorySegment ints = arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_INT, 1, -2, 3);
+                ggml_h.gguf_set_arr_data(ctx, arena.allocateFrom("ints"), GgufFile.T_INT32, ints, 3);
+                MemorySegment strs = arena.allocate(java.lang.foreign.ValueLayout.ADDRESS, 2);
+                strs.setAtIndex(java.lang.foreign.ValueLayout.ADDRESS, 0, arena.allocateFrom("a"));
+                strs.setAtIndex(java.lang.foreign.ValueLayout.ADDRESS, 1, arena.allocateFrom("b\"c"));
+                ggml_h.gguf_set_arr_str(ctx, arena.allocateFrom("strs"), strs, 2);
+                MemorySegment many = arena.allocate(300);
+                ggml_h.gguf_set_arr_data(ctx, arena.allocateFrom("many"), GgufFile.T_UINT8, many, 300);
+                assertTrue(ggml_h.gguf_write_to_file(ctx, arena.allocateFrom(p.toString()), true));
+            } finally {
+                ggml_h.gguf_free(ctx);
+            }
+        }
+        try (GgufFile g = GgufFile.open(p)) {
+            Map<String, String> m = g.metadata();
+            assertEquals("200", m.get("u8"));
+            assertEquals("-5", m.get("i8"));
+            assertEquals("60000", m.get("u16"));
+            assertEquals("-300", m.get("i16"));
+            assertEquals("4294967295", m.get("u32"));
+            assertEquals("-70000", m.get("i32"));
+            assertEquals("1.5", m.get("f32"));
+            assertEquals("18446744073709551615", m.get("u64"));
+            assertEquals(Long.toString(Long.MIN_VALUE), m.get("i64"));
+            assertEquals("0.25", m.get("f64"));
+            assertEquals("false", m.get("bool"));
+            assertEquals("ünï \"q\"", m.get("str"));
+            assertEquals("[1, -2, 3]", m.get("ints"));
+            assertEquals("[\"a\", \"b\\\"c\"]", m.get("strs"));
+            assertTrue(m.get("many").startsWith("[0, 0, ") && m.get("many").endsWith(", ... (300 elements)]"),
+                    m.get("many"));
+            assertEquals(15, m.size());
+            assertTrue(g.tensors().isEmpty());
+        }
+    }
+
     private static Map<String, String> withoutAlignment(Map<String, String> m) {
         Map<String, String> out = new java.util.HashMap<>(m);
         out.remove(GgufFile.ALIGNMENT_KEY);
