@@ -163,6 +163,58 @@ class CkptCraftedTest {
         }
     }
 
+    /** A zip whose every size and offset is in zip64 fields, as torch writes checkpoints over 4 GB. */
+    private Path zip64(String name, byte[][] contents, String[] names) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream cd = new ByteArrayOutputStream();
+        for (int i = 0; i < names.length; i++) {
+            byte[] n = names[i].getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] b = contents[i];
+            CRC32 crc = new CRC32();
+            crc.update(b);
+            long local = out.size();
+            ByteBuffer lh = ByteBuffer.allocate(30 + n.length + 20).order(ByteOrder.LITTLE_ENDIAN);
+            lh.putInt(0x04034b50).putShort((short) 45).putShort((short) 0).putShort((short) 0).putInt(0)
+                    .putInt((int) crc.getValue()).putInt(-1).putInt(-1).putShort((short) n.length).putShort((short) 20)
+                    .put(n).putShort((short) 1).putShort((short) 16).putLong(b.length).putLong(b.length);
+            out.writeBytes(lh.array());
+            out.writeBytes(b);
+            ByteBuffer ch = ByteBuffer.allocate(46 + n.length + 28).order(ByteOrder.LITTLE_ENDIAN);
+            ch.putInt(0x02014b50).putShort((short) 45).putShort((short) 45).putShort((short) 0).putShort((short) 0)
+                    .putInt(0).putInt((int) crc.getValue()).putInt(-1).putInt(-1).putShort((short) n.length)
+                    .putShort((short) 28).putShort((short) 0).putShort((short) 0).putShort((short) 0).putInt(0)
+                    .putInt(-1).put(n).putShort((short) 1).putShort((short) 24).putLong(b.length).putLong(b.length)
+                    .putLong(local);
+            cd.writeBytes(ch.array());
+        }
+        long cdOffset = out.size();
+        out.writeBytes(cd.toByteArray());
+        long z64 = out.size();
+        ByteBuffer end = ByteBuffer.allocate(56 + 20 + 22).order(ByteOrder.LITTLE_ENDIAN);
+        end.putInt(0x06064b50).putLong(44).putShort((short) 45).putShort((short) 45).putInt(0).putInt(0)
+                .putLong(names.length).putLong(names.length).putLong(cd.size()).putLong(cdOffset);
+        end.putInt(0x07064b50).putInt(0).putLong(z64).putInt(1);
+        end.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) -1).putShort((short) -1)
+                .putInt(-1).putInt(-1).putShort((short) 0);
+        out.writeBytes(end.array());
+        Path p = dir.resolve(name + ".ckpt");
+        Files.write(p, out.toByteArray());
+        return p;
+    }
+
+    @Test
+    void zip64CheckpointsRead() throws IOException {
+        Path p = zip64("big", new byte[][]{statePickle("FloatStorage", "k", 6, 2, new int[]{2, 2}, new int[]{2, 1},
+                false), floats(6), "3\n".getBytes()}, new String[]{"big/data.pkl", "big/data/k", "big/version"});
+        try (CkptFile ck = CkptFile.open(p)) {
+            assertArrayEquals(new float[]{2, 3, 4, 5}, ck.readFloats("t"));
+        }
+        byte[] full = Files.readAllBytes(p);
+        Path cut = dir.resolve("cut64.ckpt");
+        Files.write(cut, java.util.Arrays.copyOf(full, full.length - 30));
+        assertTrue(refused(cut).contains("zip"), refused(cut));
+    }
+
     @Test
     void brokenZipsAreRefused() throws IOException {
         byte[] pkl = statePickle("FloatStorage", "k", 6, 0, new int[]{6}, new int[]{1}, false);
