@@ -73,7 +73,7 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
             GgmlType.Q5_K, GgmlType.Q6_K);
 
     /** sd-cli flags sdj knows but does not implement; they get a clearer message than an unknown flag. */
-    private static final Set<String> UNSUPPORTED = Set.of("-M", "--mode", "--vae", "--taesd", "--tae", "--control-net",
+    private static final Set<String> UNSUPPORTED = Set.of("--vae", "--taesd", "--tae", "--control-net",
             "--embd-dir", "--lora-model-dir", "--upscale-model", "--upscale-repeats", "--vae-tiling", "--fa",
             "--diffusion-fa", "--offload-to-cpu", "--mmap", "--clip-on-cpu", "--vae-on-cpu", "--control-net-cpu",
             "--control-image", "--control-strength", "--mask", "--sampler-rng", "--guidance", "--eta", "--preview",
@@ -317,6 +317,12 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
         String rngs = Arrays.stream(RngKind.values()).map(RngKind::cliName).collect(Collectors.joining(", "));
         String types = WEIGHT_TYPES.stream().map(GgmlType::cliName).collect(Collectors.joining(", "));
         return List.of(
+                new Flag("-M", "--mode", "<mode>", "img_gen (default) generates images; convert writes the model\n"
+                        + "as GGUF: -M convert -m IN -o OUT.gguf [--type T]", (b, v) -> {
+                    if (!v.text().equals("img_gen")) {
+                        throw new UsageException("--mode: expected img_gen or convert, got '" + v.text() + "'");
+                    }
+                }),
                 new Flag("-m", "--model", "<path>", "path to the model (SD 1.x, SD 2.x or SDXL .safetensors\n"
                         + "checkpoint, or hf://org/name/file from the Hugging Face hub); required",
                         (b, v) -> b.model = v.asPath()),

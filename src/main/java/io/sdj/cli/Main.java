@@ -74,6 +74,9 @@ public final class Main {
         // before anything can create a logger: slf4j-simple reads its settings once
         boolean verbose = List.of(args).contains("-v") || List.of(args).contains("--verbose");
         configureLogging(verbose);
+        if (ConvertCommand.requested(args)) {
+            return convert(args, out, err, verbose);
+        }
         CliOptions options;
         try {
             options = CliOptions.parse(args);
@@ -263,6 +266,20 @@ public final class Main {
     }
 
     /** The error line (one line, even when the message has several), and the stack trace when verbose. */
+    /** -M convert: writes the model as GGUF (see {@link ConvertCommand}). */
+    private static int convert(String[] args, PrintStream out, PrintStream err, boolean verbose) {
+        try {
+            ConvertCommand.run(ConvertCommand.parse(args), out);
+            return EXIT_OK;
+        } catch (UsageException | InvalidParameterException e) {
+            return fail(e, EXIT_USAGE, verbose, err);
+        } catch (SdjException | UncheckedIOException e) {
+            return fail(e, EXIT_FAILURE, verbose, err);
+        } catch (RuntimeException | LinkageError e) {
+            return fail(new SdjException("internal error: " + e, e), EXIT_FAILURE, verbose, err);
+        }
+    }
+
     private static int fail(Throwable e, int status, boolean verbose, PrintStream err) {
         String message = e.getMessage() == null ? e.getClass().getName() : e.getMessage();
         err.println("sdj: error: " + message.strip().replaceAll("\\s*[\\r\\n]+\\s*", " "));

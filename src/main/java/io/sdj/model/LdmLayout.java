@@ -611,8 +611,8 @@ public final class LdmLayout {
         if (!t.hasShape(shape)) {
             return "expected shape " + TensorInfo.formatShape(shape) + ", found " + t.shapeString();
         }
-        if (!t.dtype().isWeightType()) {
-            return "has dtype " + t.dtype() + ", expected a floating-point or ggml-quantized weight type";
+        if (!t.dtype().isWeightType() && !t.dtype().isQuantized()) {
+            return "has dtype " + t.dtype() + ", expected a floating-point (F32, F16, BF16) or ggml-quantized weight type";
         }
         return null;
     }

@@ -131,51 +131,22 @@ public final class ModelDetector {
     }
 
     /**
-     * Rejects what is not a single safetensors file before it is opened: a diffusers folder, another directory, a
-     * PyTorch pickle/zip checkpoint ({@code .ckpt}), or a GGUF file.
+     * Rejects what sdj cannot open as a model before it is opened: a diffusers folder, another directory, or a file
+     * that is none of the tensor forms sdj reads (safetensors, GGUF, PyTorch .ckpt/.pt; see {@link TensorSources}).
      *
-     * @throws UnsupportedModelException for a folder or a container format sdj does not read
-     * @throws ModelFormatException      if the path does not exist or cannot be read
+     * @throws UnsupportedModelException for a folder
+     * @throws ModelFormatException      if the path does not exist, cannot be read or is of no known form
      */
     public static void checkContainer(Path path) {
         if (Files.isDirectory(path)) {
             if (Files.exists(path.resolve("model_index.json")) || Files.isDirectory(path.resolve("unet"))) {
                 throw new UnsupportedModelException(path, "a diffusers folder", "is a diffusers folder "
                         + "(model_index.json / unet/ / vae/ / text_encoder/); diffusers layouts are unsupported for now: "
-                        + "use the original single-file .safetensors checkpoint");
+                        + "use the original single-file checkpoint");
             }
             throw new UnsupportedModelException(path, "unknown",
-                    "is a directory without model_index.json; expected a .safetensors checkpoint file");
+                    "is a directory without model_index.json; expected a model file (.safetensors, .gguf, .ckpt)");
         }
-        if (!Files.exists(path)) {
-            throw new ModelFormatException(path, "file not found");
-        }
-        byte[] head = new byte[9];
-        int n;
-        long size;
-        try (InputStream in = Files.newInputStream(path)) {
-            n = in.readNBytes(head, 0, head.length);
-            size = Files.size(path);
-        } catch (IOException e) {
-            throw new ModelFormatException(path, null, "cannot read: " + e.getMessage(), e);
-        }
-        if (n == 9 && head[8] == '{') {
-            long headerLen = java.nio.ByteBuffer.wrap(head, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
-            if (headerLen > 0 && headerLen <= size - 8) {
-                return; // plausibly safetensors; SafetensorsFile.open does the real checks
-            }
-        }
-        if (n >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
-            throw new UnsupportedModelException(path, "unknown", "is a zip archive (a PyTorch .ckpt/.pt "
-                    + "pickle checkpoint?); sdj reads only .safetensors: convert the checkpoint to safetensors first");
-        }
-        if (n >= 2 && (head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5) {
-            throw new UnsupportedModelException(path, "unknown", "is a Python pickle (legacy PyTorch "
-                    + "checkpoint); sdj reads only .safetensors: convert the checkpoint to safetensors first");
-        }
-        if (n >= 4 && head[0] == 'G' && head[1] == 'G' && head[2] == 'U' && head[3] == 'F') {
-            throw new UnsupportedModelException(path, "unknown",
-                    "is a GGUF file; unsupported (yet): sdj reads .safetensors checkpoints");
-        }
+        TensorSources.detect(path);
     }
 }

@@ -6,7 +6,6 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -44,9 +43,6 @@ public final class SafetensorsFile implements TensorSource {
 
     /** Name of the optional string map in the header. */
     public static final String METADATA_KEY = "__metadata__";
-
-    private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Path path;
     private final long fileSize;
@@ -340,32 +336,8 @@ public final class SafetensorsFile implements TensorSource {
     @Override
     public float[] readFloats(String name) {
         TensorInfo t = info(name);
-        long n = t.elementCount();
-        if (n > Integer.MAX_VALUE - 8) {
-            throw new ModelFormatException(path, name, "has " + n + " elements, too many to copy into a float[]");
-        }
-        MemorySegment seg = data(name);
-        float[] out = new float[(int) n];
-        switch (t.dtype()) {
-            case F32 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = seg.getAtIndex(LE_FLOAT, i);
-                }
-            }
-            case F16 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = Float.float16ToFloat(seg.getAtIndex(LE_SHORT, i));
-                }
-            }
-            case BF16 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = Float.intBitsToFloat((seg.getAtIndex(LE_SHORT, i) & 0xffff) << 16);
-                }
-            }
-            default -> throw new ModelFormatException(path, name, "has dtype " + t.dtype()
-                    + "; only F32, F16 and BF16 tensors can be read as floats");
-        }
-        return out;
+        TensorBytes.arrayLength(path, t);
+        return TensorBytes.toFloats(path, t, data(name));
     }
 
     /**
@@ -375,20 +347,9 @@ public final class SafetensorsFile implements TensorSource {
     @Override
     public void read(TensorInfo tensor, MemorySegment dst) {
         checkOpen();
-        if (dst.byteSize() != tensor.byteSize()) {
-            throw new IllegalArgumentException(tensor.name() + ": destination has " + dst.byteSize()
-                    + " bytes, the tensor " + tensor.byteSize());
-        }
+        TensorBytes.checkDestination(tensor, dst);
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            ByteBuffer bb = dst.asByteBuffer();
-            long pos = tensor.offset();
-            while (bb.hasRemaining()) {
-                int n = ch.read(bb, pos);
-                if (n < 0) {
-                    throw new ModelFormatException(path, tensor.name(), "the file ends inside this tensor's data");
-                }
-                pos += n;
-            }
+            TensorBytes.readFully(ch, tensor.offset(), dst, path, tensor.name());
         } catch (IOException e) {
             throw new ModelFormatException(path, tensor.name(), "cannot read its data: " + e.getMessage(), e);
         }

@@ -43,6 +43,10 @@ public final class SafetensorsWriter {
         if (name.equals(SafetensorsFile.METADATA_KEY)) {
             throw new InvalidParameterException("name", "'" + name + "' is reserved for the metadata map");
         }
+        if (!dtype.isSafetensorsType()) {
+            throw new InvalidParameterException("dtype", "tensor '" + name + "': " + dtype
+                    + " is not a safetensors dtype (supported: " + DType.supportedNames() + ")");
+        }
         if (entries.containsKey(name)) {
             throw new InvalidParameterException("name", "tensor '" + name + "' was already added");
         }

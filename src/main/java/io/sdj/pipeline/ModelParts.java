@@ -7,7 +7,7 @@ import io.sdj.family.WeightTypePolicy;
 import io.sdj.model.Component;
 import io.sdj.model.LdmLayout;
 import io.sdj.model.ModelConfig;
-import io.sdj.model.SafetensorsFile;
+import io.sdj.model.TensorSources;
 import io.sdj.model.TensorSource;
 import io.sdj.runtime.Backend;
 import io.sdj.runtime.WeightStore;
@@ -132,7 +132,7 @@ final class ModelParts implements AutoCloseable {
             names.addAll(LdmLayout.expectedTensors(c, config).keySet());
         }
         WeightStore ws;
-        try (TensorSource file = SafetensorsFile.open(model)) {
+        try (TensorSource file = TensorSources.open(model)) {
             ws = WeightLoader.load(file, names, components, backend, policy,
                     family.displayName() + " " + p.name().toLowerCase(java.util.Locale.ROOT),
                     (n, total) -> listener.onProgress(new Progress(Phase.LOADING_WEIGHTS, n, total, 0,

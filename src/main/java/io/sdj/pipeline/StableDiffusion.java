@@ -11,7 +11,7 @@ import io.sdj.family.ModelFamily;
 import io.sdj.model.LdmLayout;
 import io.sdj.model.ModelConfig;
 import io.sdj.model.ModelDetector;
-import io.sdj.model.SafetensorsFile;
+import io.sdj.model.TensorSources;
 import io.sdj.model.TensorSource;
 import io.sdj.runtime.Backend;
 import io.sdj.runtime.GgmlType;
@@ -82,7 +82,7 @@ public final class StableDiffusion implements AutoCloseable {
         this.tokenizer = b.tokenizer != null
                 ? (Files.isDirectory(b.tokenizer) ? ClipTokenizer.fromDirectory(b.tokenizer) : ClipTokenizer.fromMerges(b.tokenizer))
                 : ClipTokenizer.forModel(b.model);
-        try (TensorSource file = SafetensorsFile.open(b.model)) {
+        try (TensorSource file = TensorSources.open(b.model)) {
             this.family = ModelFamilies.detect(file);
             this.config = family.configure(file);
             this.sigmaTable = sigmaTable(file);

@@ -1,6 +1,8 @@
 package io.sdj.runtime;
 
 import io.sdj.ggml.ggml_h;
+import io.sdj.ggml.ggml_to_float_t;
+import io.sdj.ggml.ggml_type_traits;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -22,7 +24,8 @@ public final class TypeConverter {
 
     /**
      * Converts {@code rows × rowLength} elements from {@code src} (type {@code from}) into {@code dst} (type
-     * {@code to}). Plain types go through F32 where needed; quantized targets use ggml_quantize_chunk.
+     * {@code to}). Plain types go through F32 where needed; quantized sources are expanded with ggml's
+     * to_float; quantized targets use ggml_quantize_chunk.
      *
      * @param scratch arena for the temporary F32 copy (confined arenas are fine)
      */
@@ -47,7 +50,7 @@ public final class TypeConverter {
             case F32 -> { }
             case F16 -> ggml_h.ggml_fp16_to_fp32_row(src, f32, n);
             case BF16 -> ggml_h.ggml_bf16_to_fp32_row(src, f32, n);
-            default -> throw new GgmlException("cannot convert from " + from + " (only F32, F16 and BF16 sources)");
+            default -> dequantize(src, from, f32, n);
         }
         switch (to) {
             case F32 -> MemorySegment.copy(f32, 0, dst, 0, 4 * n);
@@ -61,6 +64,19 @@ public final class TypeConverter {
                 ggml_h.ggml_quantize_chunk(to.id(), f32, dst, 0, rows, rowLength, unitImportance(rowLength, scratch));
             }
         }
+    }
+
+    /** Expands a quantized source to F32 with ggml's own to_float routine for the type. */
+    private static void dequantize(MemorySegment src, GgmlType from, MemorySegment f32, long n) {
+        if (!from.isQuantized()) {
+            throw new GgmlException("cannot convert from " + from + " (F32, F16, BF16 and quantized sources only)");
+        }
+        MemorySegment traits = ggml_h.ggml_get_type_traits(from.id()).reinterpret(ggml_type_traits.sizeof());
+        MemorySegment toFloat = ggml_type_traits.to_float(traits);
+        if (toFloat.equals(MemorySegment.NULL)) {
+            throw new GgmlException("ggml has no dequantization for " + from);
+        }
+        ggml_to_float_t.invoke(toFloat, src, f32, n);
     }
 
     /**
