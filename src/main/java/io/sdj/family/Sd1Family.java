@@ -82,7 +82,7 @@ public final class Sd1Family implements ModelFamily {
     @Override
     public Conditioner conditioner(ModelConfig config, WeightStore weights, Backend backend, ClipTokenizer tokenizer) {
         return new ClipConditioner(ModelFamily.encoder(config, CLIP, weights, backend), tokenizer,
-                ClipTokenizer.SD1_PAD_ID);
+                tokenizer.eosId()); // SD 1.x pads with end-of-text (49407 in CLIP's vocabulary)
     }
 
     @Override

@@ -26,7 +26,8 @@ final class SdxlConditioner implements Conditioner {
 
     @Override
     public Conditioning encode(String prompt, ConditionRequest request) {
-        TokenizedPrompt tokens = tokenizer.tokenizeWeighted(prompt, ClipTokenizer.SD1_PAD_ID);
+        int eos = tokenizer.eosId();
+        TokenizedPrompt tokens = tokenizer.tokenizeWeighted(prompt, eos);
         int window = TokenizedPrompt.WINDOW;
         int wl = clipL.hidden();
         int wg = clipG.hidden();
@@ -35,10 +36,10 @@ final class SdxlConditioner implements Conditioner {
         float[] pooled = null;
         for (int w = 0; w < tokens.windowCount(); w++) {
             int[] idsL = tokens.windowIds(w);
-            int[] idsG = openClipIds(idsL);
+            int[] idsG = openClipIds(idsL, eos);
             float[] hl = clipL.encodeWindow(idsL, request.clipSkip(), false, -1).hidden();
             ClipEncoderRunner.WindowOutput g = clipG.encodeWindow(idsG, request.clipSkip(), false,
-                    w == 0 ? firstEos(idsG) : -1);
+                    w == 0 ? firstEos(idsG, eos) : -1);
             if (w == 0) {
                 pooled = g.pooled();
             }
@@ -64,17 +65,17 @@ final class SdxlConditioner implements Conditioner {
     }
 
     /** bigG's ids: the same, with every id after the first end-of-text token set to 0 (OpenCLIP padding). */
-    static int[] openClipIds(int[] ids) {
+    static int[] openClipIds(int[] ids, int eosId) {
         int[] out = ids.clone();
-        int eos = firstEos(ids);
+        int eos = firstEos(ids, eosId);
         Arrays.fill(out, eos + 1, out.length, 0);
         return out;
     }
 
     /** Index of the first end-of-text token, at most the last index. */
-    static int firstEos(int[] ids) {
+    static int firstEos(int[] ids, int eosId) {
         for (int i = 0; i < ids.length; i++) {
-            if (ids[i] == ClipTokenizer.EOS_ID) {
+            if (ids[i] == eosId) {
                 return i;
             }
         }

@@ -308,11 +308,11 @@ class ModelFamilyTest {
         ids[1] = 320;
         ids[2] = 49407;
         java.util.Arrays.fill(ids, 3, 77, 49407);
-        int[] g = SdxlConditioner.openClipIds(ids);
+        int[] g = SdxlConditioner.openClipIds(ids, 49407);
         assertEquals(49407, g[2]);
         assertEquals(0, g[3]);
         assertEquals(0, g[76]);
-        assertEquals(2, SdxlConditioner.firstEos(ids));
+        assertEquals(2, SdxlConditioner.firstEos(ids, 49407));
     }
 
     private static String readQuietly(Path p) {
