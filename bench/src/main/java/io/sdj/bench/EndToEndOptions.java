@@ -165,7 +165,8 @@ public record EndToEndOptions(Path model, Path tokenizer, List<String> backends,
     public static String usage() {
         return """
                 usage: EndToEnd [options]
-                  --model PATH        SD 1.x checkpoint (default %s; create it with `make model`)
+                  --model PATH        checkpoint of any family: SD 1.x, SD 2.x, SDXL; .safetensors, .gguf, .ckpt
+                                      (default %s; create it with `make model`)
                   --tokenizer PATH    CLIP merges.txt or a folder with it (default %s)
                   --backend LIST      backends, comma-separated (default cpu)
                   --threads N         CPU threads, <= 0 for all cores (default 2)

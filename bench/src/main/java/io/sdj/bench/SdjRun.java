@@ -4,6 +4,7 @@ import io.sdj.SdjException;
 import io.sdj.pipeline.GenerationRequest;
 import io.sdj.pipeline.GenerationResult;
 import io.sdj.pipeline.StableDiffusion;
+import io.sdj.pipeline.WeightResidency;
 import io.sdj.pipeline.Timings;
 import io.sdj.sampling.SamplerKind;
 
@@ -43,6 +44,7 @@ public final class SdjRun {
                 .backend(o.backends().getFirst())
                 .threads(o.threads())
                 .weightType(EndToEndOptions.weightType(o.types().getFirst()))
+                .residency(WeightResidency.ON_DEMAND) // as the CLI runs one generation: each part loaded, then freed
                 .build()) {
             GenerationRequest request = GenerationRequest.builder(o.prompt())
                     .size(o.width(), o.height())
