@@ -331,7 +331,7 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
                 new Flag("-n", "--negative-prompt", "<string>", "the negative prompt (default: \"\")",
                         (b, v) -> b.negativePrompt = v.text()),
                 new Flag("-W", "--width", "<int>", "image width in pixels (default: 512, or the init image's\n"
-                        + "width); aligned up to the model's multiple (64 for SD 1.x/2.x, 32 for SDXL)",
+                        + "width); aligned up to the model's multiple (64)",
                         (b, v) -> b.width = size(v)),
                 new Flag("-H", "--height", "<int>", "image height in pixels (default: 512, or the init image's\n"
                         + "height); aligned up like the width", (b, v) -> b.height = size(v)),

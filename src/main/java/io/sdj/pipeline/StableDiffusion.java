@@ -186,11 +186,19 @@ public final class StableDiffusion implements AutoCloseable {
     }
 
     /**
-     * The multiple every width and height is aligned up to: the VAE's and the U-Net's downscaling together (64 for
-     * SD 1.x/2.x, 32 for SDXL).
+     * sd.cpp's U-Net down factor: 8 for every U-Net family, SDXL's three levels included (its
+     * {@code get_diffusion_model_down_factor}); sizes are aligned to VAE factor × 8, so SDXL sizes are multiples of
+     * 64 like SD 1.x's although its U-Net only halves twice.
+     */
+    static final int SDCPP_UNET_DOWN_FACTOR = 8;
+
+    /**
+     * The multiple every width and height is aligned up to, as sd.cpp computes it: the VAE's scale factor times
+     * {@link #SDCPP_UNET_DOWN_FACTOR} (64 for SD 1.x, SD 2.x and SDXL), and never less than the U-Net needs.
      */
     public int spatialMultiple() {
-        return config.vae().downscale() * config.unet().downscale();
+        int unet = Math.max(SDCPP_UNET_DOWN_FACTOR, config.unet().downscale());
+        return config.vae().downscale() * unet;
     }
 
     public Path modelPath() {

@@ -112,8 +112,8 @@ class MainTest {
                 "--steps", "1", "-o", out.toString());
         assertEquals(0, r.status(), r.toString());
         BufferedImage img = ImageIO.read(out.toFile());
-        // the tiny model's multiple: VAE 8 × U-Net 2 = 16
-        assertEquals(112, img.getWidth());
+        // the multiple: VAE 8 × sd.cpp's U-Net factor 8 = 64
+        assertEquals(128, img.getWidth());
         assertEquals(64, img.getHeight());
         assertTrue(r.out().contains("model: SD 1.x, eps-prediction, latent 4 channels, scale 0.18215"), r.out());
     }

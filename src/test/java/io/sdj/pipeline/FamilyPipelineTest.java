@@ -47,7 +47,7 @@ class FamilyPipelineTest {
         try (StableDiffusion sd = load(model, null, null)) {
             assertEquals(ModelFamilies.SD2, sd.family());
             assertEquals(Prediction.EPS, sd.prediction(), "the probe picks eps for a random model, as sd.cpp does");
-            assertEquals(16, sd.spatialMultiple(), "VAE 8 × U-Net 2");
+            assertEquals(64, sd.spatialMultiple(), "VAE 8 × sd.cpp's U-Net factor 8");
             int[] byDefault = generate(sd, small("a lovely cat"));
             int[] skip2 = generate(sd, small("a lovely cat").clipSkip(2));
             assertTrue(Arrays.equals(byDefault, skip2), "SD 2.x's default clip skip is 2");
@@ -78,9 +78,9 @@ class FamilyPipelineTest {
             assertFalse(Arrays.equals(a, cfg1));
             String longPrompt = "a watercolor painting of a village ".repeat(12) + "BREAK (sunset:1.3)";
             assertEquals(64 * 64, generate(sd, small(longPrompt)).length);
-            // 40 is not a multiple of the tiny model's 16: aligned up to 48
+            // 40 is not a multiple of 64: aligned up
             BufferedImage odd = sd.generate(small("cat").size(40, 64).build()).images().getFirst().image();
-            assertEquals(48, odd.getWidth());
+            assertEquals(64, odd.getWidth());
             assertEquals(64, odd.getHeight());
         }
     }
