@@ -8,6 +8,7 @@ import io.sdj.pipeline.CancellationToken;
 import io.sdj.pipeline.GeneratedImage;
 import io.sdj.pipeline.GenerationRequest;
 import io.sdj.pipeline.GenerationResult;
+import io.sdj.pipeline.PreviewListener;
 import io.sdj.pipeline.StableDiffusion;
 import io.sdj.pipeline.Timings;
 import io.sdj.runtime.Backend;
@@ -123,7 +124,8 @@ public final class Main {
         log.debug("options: {}; threads {}", o, threads);
 
         StableDiffusion.Builder builder = StableDiffusion.builder().model(model).backend(o.backend())
-                .threads(threads).weightType(o.weightType()).listener(progress);
+                .threads(threads).weightType(o.weightType()).listener(progress)
+                .firstStage(o.speed().firstStage(previewWriter(Path.of(o.speed().previewPath()), log)));
         if (o.tokenizer() != null) {
             builder.tokenizer(o.tokenizer());
         }
@@ -149,6 +151,19 @@ public final class Main {
             out.flush();
         }
         return EXIT_OK;
+    }
+
+    /** Writes each preview over the same PNG (no text chunk, as sd-cli); a failed write is logged, not fatal. */
+    static PreviewListener previewWriter(Path path, Logger log) {
+        return (image, call, noisy) -> {
+            try {
+                if (!ImageIO.write(image, "png", path.toFile())) {
+                    log.error("save preview image to '{}' failed: no PNG writer", path);
+                }
+            } catch (IOException e) {
+                log.error("save preview image to '{}' failed: {}", path, e.getMessage());
+            }
+        };
     }
 
     /** The request for the options: size from -W/-H, else from the init image, else 512. */

@@ -59,6 +59,7 @@ public final class StableDiffusion implements AutoCloseable {
     private final TextEncoder textEncoder;
     private final UNetRunner unet;
     private final VaeRunner vae;
+    private final FirstStage firstStage;
     private final Denoiser denoiser;
     private final GgmlType weightType;
     private final double loadSeconds;
@@ -80,6 +81,7 @@ public final class StableDiffusion implements AutoCloseable {
                 : ClipTokenizer.forModel(b.model);
         Backend be = null;
         WeightStore ws = null;
+        FirstStage fs = null;
         try (SafetensorsFile file = SafetensorsFile.open(b.model)) {
             ModelDetector.requireSd1(file);
             Sd1Config cfg = Sd1Layout.infer(file);
@@ -90,17 +92,22 @@ public final class StableDiffusion implements AutoCloseable {
                     ? SigmaTable.fromAlphasCumprod(alphas) : SigmaTable.ldmLinear(), Prediction.EPS);
             be = Backend.open(b.backend);
             be.setThreads(b.threads);
+            fs = FirstStage.open(b.firstStage, be);
             ProgressListener listener = b.listener;
             long t0 = System.nanoTime();
-            ws = WeightLoader.load(file, List.of(Sd1Component.UNET.prefix(), Sd1Component.CLIP.prefix(),
-                            Sd1Component.VAE.prefix()), be, new WeightTypePolicy(b.weightType), "sd1",
+            ws = WeightLoader.load(file, fs.replacesVae() ? List.of(Sd1Component.UNET.prefix(), Sd1Component.CLIP.prefix())
+                            : List.of(Sd1Component.UNET.prefix(), Sd1Component.CLIP.prefix(), Sd1Component.VAE.prefix()), be, new WeightTypePolicy(b.weightType), "sd1",
                     (n, total) -> listener.onProgress(new Progress(Phase.LOADING_WEIGHTS, n, total, 0,
                             (System.nanoTime() - t0) / 1e9)));
             this.backend = be;
             this.weights = ws;
+            this.firstStage = fs;
         } catch (RuntimeException e) {
             if (ws != null) {
                 ws.close();
+            }
+            if (fs != null) {
+                fs.close();
             }
             if (be != null) {
                 be.close();
@@ -109,7 +116,8 @@ public final class StableDiffusion implements AutoCloseable {
         }
         this.textEncoder = new TextEncoder(new ClipTextModel(config.clip(), Scope.of(weights, Sd1Component.CLIP.prefix())), backend);
         this.unet = new UNetRunner(new UNet(config.unet(), Scope.of(weights, Sd1Component.UNET.prefix())), backend);
-        this.vae = new VaeRunner(new AutoencoderKL(config.vae(), Scope.of(weights, Sd1Component.VAE.prefix())), backend);
+        this.vae = firstStage.replacesVae() ? null : new VaeRunner(new AutoencoderKL(config.vae(),
+                Scope.of(weights, Sd1Component.VAE.prefix())), backend, firstStage.options().tiling());
         this.loadSeconds = (System.nanoTime() - start) / 1e9;
         LOG.info("loaded {} ({}) in {} s: {} MiB of weights on {}", modelPath.getFileName(), Sd1Layout.describe(config),
                 String.format("%.2f", loadSeconds), weights.bufferBytes() >> 20, backend.device().name());
@@ -193,7 +201,8 @@ public final class StableDiffusion implements AutoCloseable {
         if (req.isImageToImage()) {
             long t0 = System.nanoTime();
             listener.onProgress(new Progress(Phase.IMAGE_ENCODING, 0, 1, 0, 0));
-            initLatent = encodeImage(req.initImage(), req.width(), req.height(), rng);
+            initLatent = firstStage.encode(req.initImage(), req.width(), req.height(),
+                    () -> encodeImage(req.initImage(), req.width(), req.height(), rng));
             encodeSeconds = (System.nanoTime() - t0) / 1e9;
             listener.onProgress(new Progress(Phase.IMAGE_ENCODING, 1, 1, 0, encodeSeconds));
         }
@@ -220,7 +229,9 @@ public final class StableDiffusion implements AutoCloseable {
         double decodeSeconds = 0;
         List<GeneratedImage> images = new ArrayList<>();
         int steps = sigmas.length - 1;
-        ModelFn model = denoiseFunction(w, h, cond, condTokens.length(), uncond, uncondLen, req.cfgScale());
+        LatentDecoder klDecoder = (lat, lw, lh) -> decodeImage(lat, lw, lh, z, factor);
+        ModelFn model = firstStage.withPreview(denoiseFunction(w, h, cond, condTokens.length(), uncond, uncondLen,
+                req.cfgScale()), denoiser, w, h, klDecoder);
         for (int b = 0; b < req.batchCount(); b++) {
             checkCancel(cancel);
             long seed = req.seed() + b;
@@ -237,7 +248,7 @@ public final class StableDiffusion implements AutoCloseable {
             checkCancel(cancel);
             long d0 = System.nanoTime();
             listener.onProgress(new Progress(Phase.DECODING, 0, 1, image, 0));
-            images.add(new GeneratedImage(decodeImage(latent, w, h, z, factor), seed, b));
+            images.add(new GeneratedImage(firstStage.decode(latent, w, h, klDecoder), seed, b));
             double d = (System.nanoTime() - d0) / 1e9;
             decodeSeconds += d;
             listener.onProgress(new Progress(Phase.DECODING, 1, 1, image, d));
@@ -301,6 +312,7 @@ public final class StableDiffusion implements AutoCloseable {
                 closed = true;
                 textEncoder.close();
                 unet.close();
+                firstStage.close();
                 weights.close();
                 backend.close();
             }
@@ -317,6 +329,7 @@ public final class StableDiffusion implements AutoCloseable {
         private int threads = -1;
         private GgmlType weightType;
         private ProgressListener listener = ProgressListener.NONE;
+        private FirstStageOptions firstStage = FirstStageOptions.DEFAULT;
 
         private Builder() {
         }
@@ -333,6 +346,8 @@ public final class StableDiffusion implements AutoCloseable {
         public Builder weightType(GgmlType v) { weightType = v; return this; }
         /** Told about loading progress. */
         public Builder listener(ProgressListener v) { listener = v == null ? ProgressListener.NONE : v; return this; }
+        /** TAESD, previews and VAE tiling (default: the KL VAE, no previews, tiling only as a fallback). */
+        public Builder firstStage(FirstStageOptions v) { firstStage = v == null ? FirstStageOptions.DEFAULT : v; return this; }
 
         public StableDiffusion build() {
             return new StableDiffusion(this);

@@ -1,0 +1,76 @@
+package io.sdj.pipeline;
+
+import io.sdj.image.ImageCompare;
+import io.sdj.image.PngInfo;
+import io.sdj.model.GoldenModel;
+import io.sdj.model.GoldenTaesd;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Parity with stable-diffusion.cpp for TAESD: every case of ../shared/golden-taesd/cases.tsv (decodes, img2img
+ * encoding, q8_0, previews with --taesd-preview-only and --preview-noisy) runs through the sdj CLI with sd-cli's
+ * exact arguments on the golden SD 1.5 checkpoint and the deterministic random TAESD, and each golden PNG (and the
+ * second output of preview cases) is compared: mean |Δ| ≤ 0.25/255 and max ≤ 4/255 per channel sample.
+ */
+@Tag("slow")
+class TaesdGoldenTest {
+    static final double MEAN_BOUND = GoldenParityTest.MEAN_BOUND;
+    static final int MAX_BOUND = GoldenParityTest.MAX_BOUND;
+
+    static Stream<GoldenTaesd.Case> cases() {
+        List<GoldenTaesd.Case> cases = GoldenTaesd.cases();
+        assertEquals(6, cases.size(), "cases in ../shared/golden-taesd/cases.tsv");
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void matchesGolden(GoldenTaesd.Case c) throws Exception {
+        Path golden = GoldenTaesd.dir();
+        Path model = GoldenModel.path();
+        Path taesd = GoldenTaesd.path();
+        Path work = Files.createTempDirectory("sdj-taesd");
+        Files.copy(golden.resolve("init_taesd_128.png"), work.resolve("init_taesd_128.png"));
+        List<String> args = new ArrayList<>();
+        for (String a : c.args()) {
+            args.add(a.equals("MODEL") ? model.toString() : a.equals("TAESD") ? taesd.toString() : a);
+        }
+        for (int i = 0; i < args.size(); i++) {
+            if (List.of("-o", "-i", "--preview-path").contains(args.get(i))) {
+                args.set(i + 1, work.resolve(args.get(i + 1)).toString());
+            }
+        }
+        args.addAll(List.of("--backend", "cpu", "--tokenizer", GoldenModel.merges().toString()));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
+        int code = io.sdj.cli.Main.run(args.toArray(String[]::new), ps, ps);
+        assertEquals(0, code, "sdj failed:\n" + out.toString(StandardCharsets.UTF_8));
+        List<String> files = c.secondOutput() == null ? List.of(c.file()) : List.of(c.file(), c.secondOutput());
+        StringBuilder failures = new StringBuilder();
+        for (String f : files) {
+            ImageCompare.Difference d = ImageCompare.compare(golden.resolve(f), work.resolve(f));
+            System.out.printf("%s: mean %.4f/255, max %d/255%n", f, d.meanAbs(), d.maxAbs());
+            if (!(d.meanAbs() <= MEAN_BOUND && d.maxAbs() <= MAX_BOUND)) {
+                failures.append(f).append(": ").append(d).append('\n');
+            }
+        }
+        if (c.file().contains("preview")) {
+            assertTrue(PngInfo.readTextChunks(work.resolve(c.file())).isEmpty(), "previews have no text chunk");
+        }
+        assertTrue(failures.isEmpty(), failures + "(bounds: mean ≤ " + MEAN_BOUND + ", max ≤ " + MAX_BOUND + ")");
+    }
+}
