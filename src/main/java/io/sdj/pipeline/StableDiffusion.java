@@ -6,6 +6,7 @@ import io.sdj.model.SafetensorsFile;
 import io.sdj.model.Sd1Component;
 import io.sdj.model.Sd1Config;
 import io.sdj.model.Sd1Layout;
+import io.sdj.nn.Attention;
 import io.sdj.nn.Scope;
 import io.sdj.runtime.Backend;
 import io.sdj.runtime.GgmlType;
@@ -115,9 +116,11 @@ public final class StableDiffusion implements AutoCloseable {
             throw e;
         }
         this.textEncoder = new TextEncoder(new ClipTextModel(config.clip(), Scope.of(weights, Sd1Component.CLIP.prefix())), backend);
-        this.unet = new UNetRunner(new UNet(config.unet(), Scope.of(weights, Sd1Component.UNET.prefix())), backend);
+        this.unet = new UNetRunner(new UNet(config.unet(), Scope.of(weights, Sd1Component.UNET.prefix()),
+                Attention.of(b.diffusionFlashAttention)), backend);
         this.vae = firstStage.replacesVae() ? null : new VaeRunner(new AutoencoderKL(config.vae(),
-                Scope.of(weights, Sd1Component.VAE.prefix())), backend, firstStage.options().tiling());
+                Scope.of(weights, Sd1Component.VAE.prefix()), Attention.of(b.vaeFlashAttention)), backend,
+                firstStage.options().tiling());
         this.loadSeconds = (System.nanoTime() - start) / 1e9;
         LOG.info("loaded {} ({}) in {} s: {} MiB of weights on {}", modelPath.getFileName(), Sd1Layout.describe(config),
                 String.format("%.2f", loadSeconds), weights.bufferBytes() >> 20, backend.device().name());
@@ -330,6 +333,8 @@ public final class StableDiffusion implements AutoCloseable {
         private GgmlType weightType;
         private ProgressListener listener = ProgressListener.NONE;
         private FirstStageOptions firstStage = FirstStageOptions.DEFAULT;
+        private boolean diffusionFlashAttention;
+        private boolean vaeFlashAttention;
 
         private Builder() {
         }
@@ -348,6 +353,12 @@ public final class StableDiffusion implements AutoCloseable {
         public Builder listener(ProgressListener v) { listener = v == null ? ProgressListener.NONE : v; return this; }
         /** TAESD, previews and VAE tiling (default: the KL VAE, no previews, tiling only as a fallback). */
         public Builder firstStage(FirstStageOptions v) { firstStage = v == null ? FirstStageOptions.DEFAULT : v; return this; }
+        /** Flash attention (ggml_flash_attn_ext, k/v in F16) in the U-Net (--diffusion-fa) and in the VAE (--fa). */
+        public Builder flashAttention(boolean diffusion, boolean vae) {
+            diffusionFlashAttention = diffusion;
+            vaeFlashAttention = vae;
+            return this;
+        }
 
         public StableDiffusion build() {
             return new StableDiffusion(this);

@@ -23,6 +23,7 @@ public final class CompiledGraph implements AutoCloseable {
         this.graph = graph;
         this.backend = backend;
         this.cgraph = build(graph, outputs);
+        requireSupported(graph, backend, cgraph);
         allocator = ggml_h.ggml_gallocr_new(ggml_h.ggml_backend_get_default_buffer_type(backend.handle()));
         if (!ggml_h.ggml_gallocr_alloc_graph(allocator, cgraph)) {
             ggml_h.ggml_gallocr_free(allocator);
@@ -42,6 +43,23 @@ public final class CompiledGraph implements AutoCloseable {
             throw new GgmlException(graph.describe() + " has " + nodes + " nodes, more than its size " + graph.size());
         }
         return cgraph;
+    }
+
+    /**
+     * Refuses a graph with an operation the backend cannot run (computing it would abort the process), naming the
+     * first such operation and its shape.
+     */
+    private static void requireSupported(Graph graph, Backend backend, MemorySegment cgraph) {
+        int n = ggml_h.ggml_graph_n_nodes(cgraph);
+        for (int i = 0; i < n; i++) {
+            MemorySegment node = ggml_h.ggml_graph_node(cgraph, i);
+            if (!ggml_h.ggml_backend_supports_op(backend.handle(), node)) {
+                Tensor t = new Tensor(node, graph);
+                throw new GgmlException(backend.device().name() + " cannot run operation "
+                        + Backend.str(ggml_h.ggml_op_desc(node)) + " of " + graph.describe() + " (result "
+                        + t.type() + " " + java.util.Arrays.toString(t.ne()) + ")");
+            }
+        }
     }
 
     /** Compute bytes the allocator would reserve for the graph, without allocating (ggml_gallocr_reserve_n_size). */

@@ -1,6 +1,7 @@
 package io.sdj.vae;
 
 import io.sdj.model.VaeConfig;
+import io.sdj.nn.Attention;
 import io.sdj.nn.Layers;
 import io.sdj.nn.Scope;
 import io.sdj.runtime.Graph;
@@ -13,11 +14,18 @@ import io.sdj.runtime.Tensor;
 public final class AutoencoderKL {
     private final VaeConfig config;
     private final Scope weights;
+    private final Attention attention;
 
     /** @param weights the scope holding {@code encoder.*}, {@code decoder.*}, {@code quant_conv.*}, ... */
     public AutoencoderKL(VaeConfig config, Scope weights) {
+        this(config, weights, Attention.REGULAR);
+    }
+
+    /** An autoencoder whose mid-block attention uses {@code attention} (flash attention bounds its memory). */
+    public AutoencoderKL(VaeConfig config, Scope weights, Attention attention) {
         this.config = config;
         this.weights = weights;
+        this.attention = attention;
     }
 
     public VaeConfig config() {
@@ -91,7 +99,7 @@ public final class AutoencoderKL {
         Tensor q = tokens(g, Layers.conv2d(g, h, s.sub("q"), 1, 0), c, w * hgt, n);
         Tensor k = tokens(g, Layers.conv2d(g, h, s.sub("k"), 1, 0), c, w * hgt, n);
         Tensor v = tokens(g, Layers.conv2d(g, h, s.sub("v"), 1, 0), c, w * hgt, n);
-        h = Layers.attention(g, q, k, v, 1, null);
+        h = attention.apply(g, q, k, v, 1, null);
         h = g.reshape(g.cont(g.permute(h, 1, 0, 2, 3)), w, hgt, c, n);
         h = Layers.conv2d(g, h, s.sub("proj_out"), 1, 0);
         return g.add(h, x);

@@ -77,6 +77,36 @@ class FlashAttentionTest {
     }
 
     @Test
+    void matchesOnVulkan() {
+        // lavapipe in tests; Vulkan also computes the regular path's products in F16
+        double[] d = compare(Backends.get("vulkan"), 320, 8, 1024, 77, 1);
+        assertTrue(d[0] < 1e-2, "max |Δ| " + d[0] + " (max |out| " + d[1] + ")");
+    }
+
+    /** Compute bytes of one attention of the given shape, measured by ggml's allocator (nothing is allocated). */
+    static long computeBytes(Backend be, boolean flash, int c, int heads, int lq, int lk) {
+        try (Graph g = new Graph("measure")) {
+            Tensor q = g.input("q", GgmlType.F32, c, lq, 1);
+            Tensor k = g.input("k", GgmlType.F32, c, lk, 1);
+            Tensor v = g.input("v", GgmlType.F32, c, lk, 1);
+            return g.measureComputeBytes(be, Attention.of(flash).apply(g, q, k, v, heads, null));
+        }
+    }
+
+    @Test
+    void cutsTheComputeBufferOfA512SelfAttention() {
+        // the first U-Net level at 512²: 4096 tokens of 320 channels, 8 heads
+        Backend cpu = Backends.get("cpu");
+        long regular = computeBytes(cpu, false, 320, 8, 4096, 4096);
+        long flash = computeBytes(cpu, true, 320, 8, 4096, 4096);
+        System.out.printf("self-attention 4096x4096, 8 heads of 40: regular %.1f MiB, flash %.1f MiB%n",
+                regular / 1048576.0, flash / 1048576.0);
+        // the regular path holds the 8 × 4096 × 4096 F32 scores (512 MiB); flash never stores them
+        assertTrue(regular >= 8L * 4096 * 4096 * 4, "regular " + regular);
+        assertTrue(flash * 10 < regular, "flash " + flash + " vs regular " + regular);
+    }
+
+    @Test
     void shapesAreCheckedBeforeGgmlSeesThem() {
         try (Graph g = new Graph("bad")) {
             Tensor q = g.input("q", GgmlType.F32, 320, 16, 1);
