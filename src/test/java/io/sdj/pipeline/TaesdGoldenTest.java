@@ -1,6 +1,5 @@
 package io.sdj.pipeline;
 
-import io.sdj.image.ImageCompare;
 import io.sdj.image.PngInfo;
 import io.sdj.model.GoldenModel;
 import io.sdj.model.GoldenTaesd;
@@ -8,13 +7,10 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -45,27 +41,13 @@ class TaesdGoldenTest {
         Path taesd = GoldenTaesd.path();
         Path work = Files.createTempDirectory("sdj-taesd");
         Files.copy(golden.resolve("init_taesd_128.png"), work.resolve("init_taesd_128.png"));
-        List<String> args = new ArrayList<>();
-        for (String a : c.args()) {
-            args.add(a.equals("MODEL") ? model.toString() : a.equals("TAESD") ? taesd.toString() : a);
-        }
-        for (int i = 0; i < args.size(); i++) {
-            if (List.of("-o", "-i", "--preview-path").contains(args.get(i))) {
-                args.set(i + 1, work.resolve(args.get(i + 1)).toString());
-            }
-        }
-        args.addAll(List.of("--backend", "cpu", "--tokenizer", GoldenModel.merges().toString()));
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
-        int code = io.sdj.cli.Main.run(args.toArray(String[]::new), ps, ps);
-        assertEquals(0, code, "sdj failed:\n" + out.toString(StandardCharsets.UTF_8));
+        GoldenRuns.run(c.args(), Map.of("MODEL", model, "TAESD", taesd), work, List.of());
         List<String> files = c.secondOutput() == null ? List.of(c.file()) : List.of(c.file(), c.secondOutput());
         StringBuilder failures = new StringBuilder();
         for (String f : files) {
-            ImageCompare.Difference d = ImageCompare.compare(golden.resolve(f), work.resolve(f));
-            System.out.printf("%s: mean %.4f/255, max %d/255%n", f, d.meanAbs(), d.maxAbs());
-            if (!(d.meanAbs() <= MEAN_BOUND && d.maxAbs() <= MAX_BOUND)) {
-                failures.append(f).append(": ").append(d).append('\n');
+            String failure = GoldenRuns.check(golden.resolve(f), work.resolve(f), MEAN_BOUND, MAX_BOUND);
+            if (failure != null) {
+                failures.append(failure).append('\n');
             }
         }
         if (c.file().contains("preview")) {
