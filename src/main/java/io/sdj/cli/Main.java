@@ -126,7 +126,8 @@ public final class Main {
         StableDiffusion.Builder builder = StableDiffusion.builder().model(model).backend(o.backend())
                 .threads(threads).weightType(o.weightType()).listener(progress)
                 .firstStage(o.speed().firstStage(previewWriter(Path.of(o.speed().previewPath()), log)))
-                .flashAttention(o.speed().flashAttentionInUnet(), o.speed().fa());
+                .flashAttention(o.speed().flashAttentionInUnet(), o.speed().fa())
+                .vaeConvDirect(o.speed().vaeConvDirect());
         if (o.tokenizer() != null) {
             builder.tokenizer(o.tokenizer());
         }

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * sd-cli's speed and memory options, as parsed: {@code --taesd}, {@code --taesd-preview-only}, {@code --preview},
  * {@code --preview-path}, {@code --preview-interval}, {@code --preview-noisy}, {@code --vae-tiling}, {@code
  * --vae-tile-size}, {@code --vae-relative-tile-size}, {@code --vae-tile-overlap}, {@code --diffusion-fa} and {@code
- * --fa}.
+ * --fa}, {@code --vae-conv-direct}.
  *
  * @param taesd            the TAESD file, or null
  * @param taesdPreviewOnly TAESD only for previews
@@ -26,10 +26,11 @@ import java.util.regex.Pattern;
  * @param tiling           VAE tiling
  * @param diffusionFa      flash attention in the diffusion model
  * @param fa               flash attention everywhere sdj has attention (U-Net and VAE)
+ * @param vaeConvDirect    ggml_conv_2d_direct in the VAE and TAESD (no im2col buffer)
  */
 public record SpeedFlags(Path taesd, boolean taesdPreviewOnly, PreviewMode preview, String previewPath,
                          int previewInterval, boolean previewNoisy, VaeTiling tiling, boolean diffusionFa,
-                         boolean fa) {
+                         boolean fa, boolean vaeConvDirect) {
     /** sd-cli's default preview file. */
     public static final String DEFAULT_PREVIEW_PATH = "preview.png";
 
@@ -104,6 +105,7 @@ public record SpeedFlags(Path taesd, boolean taesdPreviewOnly, PreviewMode previ
         float tileOverlap = VaeTiling.DEFAULT_OVERLAP;
         boolean diffusionFa;
         boolean fa;
+        boolean vaeConvDirect;
 
         void preview(String flag, String name) {
             try {
@@ -117,7 +119,7 @@ public record SpeedFlags(Path taesd, boolean taesdPreviewOnly, PreviewMode previ
         SpeedFlags build() {
             return new SpeedFlags(taesd, taesdPreviewOnly, preview, previewPath, previewInterval, previewNoisy,
                     new VaeTiling(vaeTiling, tileSize[0], tileSize[1], relativeTileSize[0], relativeTileSize[1],
-                            tileOverlap, 0), diffusionFa, fa);
+                            tileOverlap, 0), diffusionFa, fa, vaeConvDirect);
         }
     }
 }

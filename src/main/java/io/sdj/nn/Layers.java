@@ -45,6 +45,16 @@ public final class Layers {
         return conv2d(g, x, s.get("weight"), s.has("bias") ? s.get("bias") : null, stride, pad);
     }
 
+    /** Convolution without im2col (ggml_conv_2d_direct), from a scope holding {@code weight} and {@code bias}. */
+    public static Tensor conv2dDirect(Graph g, Tensor x, Scope s, int stride, int pad) {
+        Tensor y = g.conv2dDirect(s.get("weight"), x, stride, stride, pad, pad, 1, 1);
+        if (!s.has("bias")) {
+            return y;
+        }
+        Tensor bias = s.get("bias");
+        return g.add(y, g.reshape(bias, 1, 1, bias.ne(0), 1));
+    }
+
     /** GroupNorm with 32 groups over x [W, H, C, N], then per-channel scale and shift. */
     public static Tensor groupNorm32(Graph g, Tensor x, Scope s) {
         Tensor w = s.get("weight");

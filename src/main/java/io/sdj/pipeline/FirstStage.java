@@ -25,12 +25,12 @@ final class FirstStage implements AutoCloseable {
     }
 
     /** Loads TAESD when the options name a file (encoder too unless it only serves previews). */
-    static FirstStage open(FirstStageOptions options, Backend backend) {
+    static FirstStage open(FirstStageOptions options, Backend backend, boolean directConv) {
         FirstStageOptions o = options == null ? FirstStageOptions.DEFAULT : options;
         TaesdRunner t = null;
         if (o.taesd() != null) {
             LOG.info(o.taesdReplacesVae() ? "using TAESD for encoding / decoding" : "using TAESD for preview");
-            t = TaesdRunner.load(o.taesd(), o.taesdReplacesVae(), backend, o.tiling());
+            t = TaesdRunner.load(o.taesd(), o.taesdReplacesVae(), backend, o.tiling(), directConv);
         }
         return new FirstStage(o, t);
     }

@@ -93,7 +93,7 @@ public final class StableDiffusion implements AutoCloseable {
                     ? SigmaTable.fromAlphasCumprod(alphas) : SigmaTable.ldmLinear(), Prediction.EPS);
             be = Backend.open(b.backend);
             be.setThreads(b.threads);
-            fs = FirstStage.open(b.firstStage, be);
+            fs = FirstStage.open(b.firstStage, be, b.vaeConvDirect);
             ProgressListener listener = b.listener;
             long t0 = System.nanoTime();
             ws = WeightLoader.load(file, fs.replacesVae() ? List.of(Sd1Component.UNET.prefix(), Sd1Component.CLIP.prefix())
@@ -119,7 +119,7 @@ public final class StableDiffusion implements AutoCloseable {
         this.unet = new UNetRunner(new UNet(config.unet(), Scope.of(weights, Sd1Component.UNET.prefix()),
                 Attention.of(b.diffusionFlashAttention)), backend);
         this.vae = firstStage.replacesVae() ? null : new VaeRunner(new AutoencoderKL(config.vae(),
-                Scope.of(weights, Sd1Component.VAE.prefix()), Attention.of(b.vaeFlashAttention)), backend,
+                Scope.of(weights, Sd1Component.VAE.prefix()), Attention.of(b.vaeFlashAttention), b.vaeConvDirect), backend,
                 firstStage.options().tiling());
         this.loadSeconds = (System.nanoTime() - start) / 1e9;
         LOG.info("loaded {} ({}) in {} s: {} MiB of weights on {}", modelPath.getFileName(), Sd1Layout.describe(config),
@@ -335,6 +335,7 @@ public final class StableDiffusion implements AutoCloseable {
         private FirstStageOptions firstStage = FirstStageOptions.DEFAULT;
         private boolean diffusionFlashAttention;
         private boolean vaeFlashAttention;
+        private boolean vaeConvDirect;
 
         private Builder() {
         }
@@ -359,6 +360,8 @@ public final class StableDiffusion implements AutoCloseable {
             vaeFlashAttention = vae;
             return this;
         }
+        /** Convolve in the VAE and TAESD with ggml_conv_2d_direct (--vae-conv-direct): no im2col buffer. */
+        public Builder vaeConvDirect(boolean v) { vaeConvDirect = v; return this; }
 
         public StableDiffusion build() {
             return new StableDiffusion(this);

@@ -29,11 +29,12 @@ final class TaesdRunner implements LatentDecoder, AutoCloseable {
     private final FirstStageRunner runner;
     private final boolean hasEncoder;
 
-    private TaesdRunner(Path file, WeightStore weights, boolean hasEncoder, Backend backend, VaeTiling tiling) {
+    private TaesdRunner(Path file, WeightStore weights, boolean hasEncoder, Backend backend, VaeTiling tiling,
+                        boolean directConv) {
         this.file = file;
         this.weights = weights;
         this.hasEncoder = hasEncoder;
-        this.taesd = new Taesd(Scope.of(weights, ""));
+        this.taesd = new Taesd(Scope.of(weights, ""), directConv);
         this.runner = new FirstStageRunner(backend, tiling, "taesd");
     }
 
@@ -44,6 +45,11 @@ final class TaesdRunner implements LatentDecoder, AutoCloseable {
      *                                           the wrong shape or type
      */
     static TaesdRunner load(Path file, boolean withEncoder, Backend backend, VaeTiling tiling) {
+        return load(file, withEncoder, backend, tiling, false);
+    }
+
+    /** As {@link #load(Path, boolean, Backend, VaeTiling)}, convolving with ggml_conv_2d_direct when asked. */
+    static TaesdRunner load(Path file, boolean withEncoder, Backend backend, VaeTiling tiling, boolean directConv) {
         List<Taesd.Part> parts = withEncoder ? List.of(Taesd.Part.ENCODER, Taesd.Part.DECODER)
                 : List.of(Taesd.Part.DECODER);
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
@@ -53,7 +59,7 @@ final class TaesdRunner implements LatentDecoder, AutoCloseable {
                     });
             LOG.info("loaded TAESD {} ({}): {} tensors, {} KiB", file.getFileName(),
                     withEncoder ? "encoder and decoder" : "decoder", ws.tensors().size(), ws.bufferBytes() >> 10);
-            return new TaesdRunner(file, ws, withEncoder, backend, tiling);
+            return new TaesdRunner(file, ws, withEncoder, backend, tiling, directConv);
         }
     }
 

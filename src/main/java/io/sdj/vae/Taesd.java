@@ -57,10 +57,17 @@ public final class Taesd {
     private static final List<Stage> ENCODER = encoderStages();
 
     private final Scope weights;
+    private final boolean directConv;
 
     /** @param weights the scope holding {@code decoder.layers.*} (and {@code encoder.layers.*} to encode) */
     public Taesd(Scope weights) {
+        this(weights, false);
+    }
+
+    /** @param directConv convolve with ggml_conv_2d_direct (sd-cli's {@code --vae-conv-direct}) */
+    public Taesd(Scope weights, boolean directConv) {
         this.weights = weights;
+        this.directConv = directConv;
     }
 
     /** Latent [w, h, 4, N] to image [8w, 8h, 3, N] in [0, 1] (not clamped). */
@@ -69,7 +76,7 @@ public final class Taesd {
         Tensor h = g.scale(z, 1.0f / 3.0f);
         h = g.tanh(h);
         h = g.scale(h, 3.0f);
-        return run(g, h, DECODER, weights.sub("decoder").sub("layers"));
+        return run(g, h, DECODER, weights.sub("decoder").sub("layers"), directConv);
     }
 
     /** Image [W, H, 3, N] in [0, 1] (W and H multiples of 8) to the latent [W/8, H/8, 4, N]. */
@@ -79,7 +86,7 @@ public final class Taesd {
             throw new GgmlException("TAESD encode: image " + x.ne(0) + "x" + x.ne(1)
                     + " is not a multiple of " + SCALE);
         }
-        return run(g, x, ENCODER, weights.sub("encoder").sub("layers"));
+        return run(g, x, ENCODER, weights.sub("encoder").sub("layers"), directConv);
     }
 
     /**
@@ -87,20 +94,29 @@ public final class Taesd {
      * are equal everywhere in TAESD, so the skip is the identity.
      */
     public static Tensor block(Graph g, Tensor x, Scope s) {
-        Tensor h = Layers.conv2d(g, x, s.sub("conv.0"), 1, 1);
+        return block(g, x, s, false);
+    }
+
+    private static Tensor block(Graph g, Tensor x, Scope s, boolean direct) {
+        Tensor h = conv(g, x, s.sub("conv.0"), 1, direct);
         h = g.relu(h);
-        h = Layers.conv2d(g, h, s.sub("conv.2"), 1, 1);
+        h = conv(g, h, s.sub("conv.2"), 1, direct);
         h = g.relu(h);
-        h = Layers.conv2d(g, h, s.sub("conv.4"), 1, 1);
+        h = conv(g, h, s.sub("conv.4"), 1, direct);
         return g.relu(g.add(h, x));
     }
 
-    private static Tensor run(Graph g, Tensor x, List<Stage> stages, Scope layers) {
+    /** 3×3 convolution with padding 1. */
+    private static Tensor conv(Graph g, Tensor x, Scope s, int stride, boolean direct) {
+        return direct ? Layers.conv2dDirect(g, x, s, stride, 1) : Layers.conv2d(g, x, s, stride, 1);
+    }
+
+    private static Tensor run(Graph g, Tensor x, List<Stage> stages, Scope layers, boolean direct) {
         Tensor h = x;
         for (Stage stage : stages) {
             h = switch (stage) {
-                case Stage.Conv c -> Layers.conv2d(g, h, layers.sub(c.index()), c.stride(), 1);
-                case Stage.Block b -> block(g, h, layers.sub(b.index()));
+                case Stage.Conv c -> conv(g, h, layers.sub(c.index()), c.stride(), direct);
+                case Stage.Block b -> block(g, h, layers.sub(b.index()), direct);
                 case Stage.Relu r -> g.relu(h);
                 case Stage.Upsample u -> g.upscaleNearest(h, 2);
             };

@@ -77,6 +77,8 @@ class SpeedFlagsTest {
         assertTrue(d.diffusionFa() && d.flashAttentionInUnet() && !d.fa());
         SpeedFlags all = CliOptions.parse("-m", "m", "--fa").speed();
         assertTrue(all.fa() && all.flashAttentionInUnet());
+        assertTrue(CliOptions.parse("-m", "m", "--vae-conv-direct").speed().vaeConvDirect());
+        assertFalse(CliOptions.parse("-m", "m").speed().vaeConvDirect());
     }
 
     @ParameterizedTest
@@ -103,7 +105,7 @@ class SpeedFlagsTest {
         String help = CliOptions.helpText();
         for (String name : new String[]{"--taesd", "--taesd-preview-only", "--preview", "--preview-path",
                 "--preview-interval", "--preview-noisy", "--vae-tiling", "--vae-tile-size", "--vae-relative-tile-size",
-                "--vae-tile-overlap", "--diffusion-fa", "--fa"}) {
+                "--vae-tile-overlap", "--diffusion-fa", "--fa", "--vae-conv-direct"}) {
             assertTrue(help.contains("  " + name + " ") || help.contains("  " + name + "\n"), name);
         }
     }

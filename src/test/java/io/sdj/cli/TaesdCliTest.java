@@ -120,5 +120,13 @@ class TaesdCliTest {
         assertTrue(d.meanAbs() < 1 && d.maxAbs() <= 8, "flash attention stays close: " + d);
         Path all = dir.resolve("fa-all.png");
         ok(CliRun.of(run(all, "--fa")));
+        Path direct = dir.resolve("direct.png");
+        ok(CliRun.of(run(direct, "--vae-conv-direct")));
+        assertEquals(0, ImageCompare.compare(plain, direct).maxAbs(), "on the CPU direct convolution gives the same pixels");
+        Path tae = dir.resolve("tae2.png");
+        Path taeDirect = dir.resolve("tae-direct.png");
+        ok(CliRun.of(run(tae, "--taesd", taesd.toString())));
+        ok(CliRun.of(run(taeDirect, "--taesd", taesd.toString(), "--vae-conv-direct")));
+        assertEquals(0, ImageCompare.compare(tae, taeDirect).maxAbs());
     }
 }

@@ -74,8 +74,13 @@ class MemoryFiguresTest {
                     int tile = VaeTiling.DEFAULT.tileWidth(l, 1);
                     long tiled = new FirstStageRunner(cpu, VaeTiling.DEFAULT, "vae")
                             .measure(new Planar(new float[tile * tile * 4], tile, tile, 4), vae::decode);
-                    System.out.printf("VAE decode %d²: untiled %d MiB regular, %d MiB flash attention; tiled (%dx%d "
-                            + "latent tiles) %d MiB per tile%n", size, mib(bytes[0]), mib(bytes[1]), tile, tile, mib(tiled));
+                    AutoencoderKL directVae = new AutoencoderKL(config.vae(), Scope.of(ws, Sd1Component.VAE.prefix()),
+                            Attention.REGULAR, true);
+                    long direct = new FirstStageRunner(cpu, VaeTiling.DEFAULT, "vae").measure(z, directVae::decode);
+                    System.out.printf("VAE decode %d²: untiled %d MiB regular, %d MiB flash attention, %d MiB direct "
+                                    + "conv; tiled (%dx%d latent tiles) %d MiB per tile%n", size, mib(bytes[0]),
+                            mib(bytes[1]), mib(direct), tile, tile, mib(tiled));
+                    assertTrue(direct < bytes[0], "direct convolution needs no im2col buffer");
                     assertTrue(tiled <= bytes[0]);
                 }
             }
