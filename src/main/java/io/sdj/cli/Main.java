@@ -202,6 +202,7 @@ public final class Main {
                 .seed(seed)
                 .size(r.width(), r.height())
                 .model(o.model().toString())
+                .taesd(o.speed().taesd() == null ? null : o.speed().taesd().toString())
                 .rng(o.rng().cliName())
                 .sampleMethod(o.sampler().cliName())
                 .scheduler(r.scheduler().cliName())
