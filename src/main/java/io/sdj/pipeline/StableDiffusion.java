@@ -96,8 +96,10 @@ public final class StableDiffusion implements AutoCloseable {
             fs = FirstStage.open(b.firstStage, be, b.vaeConvDirect);
             ProgressListener listener = b.listener;
             long t0 = System.nanoTime();
-            ws = WeightLoader.load(file, fs.replacesVae() ? List.of(Sd1Component.UNET.prefix(), Sd1Component.CLIP.prefix())
-                            : List.of(Sd1Component.UNET.prefix(), Sd1Component.CLIP.prefix(), Sd1Component.VAE.prefix()), be, new WeightTypePolicy(b.weightType), "sd1",
+            List<String> prefixes = fs.replacesVae() // TAESD replaces the VAE: its weights are not loaded
+                    ? List.of(Sd1Component.UNET.prefix(), Sd1Component.CLIP.prefix())
+                    : List.of(Sd1Component.UNET.prefix(), Sd1Component.CLIP.prefix(), Sd1Component.VAE.prefix());
+            ws = WeightLoader.load(file, prefixes, be, new WeightTypePolicy(b.weightType), "sd1",
                     (n, total) -> listener.onProgress(new Progress(Phase.LOADING_WEIGHTS, n, total, 0,
                             (System.nanoTime() - t0) / 1e9)));
             this.backend = be;
@@ -119,8 +121,8 @@ public final class StableDiffusion implements AutoCloseable {
         this.unet = new UNetRunner(new UNet(config.unet(), Scope.of(weights, Sd1Component.UNET.prefix()),
                 Attention.of(b.diffusionFlashAttention)), backend);
         this.vae = firstStage.replacesVae() ? null : new VaeRunner(new AutoencoderKL(config.vae(),
-                Scope.of(weights, Sd1Component.VAE.prefix()), Attention.of(b.vaeFlashAttention), b.vaeConvDirect), backend,
-                firstStage.options().tiling());
+                Scope.of(weights, Sd1Component.VAE.prefix()), Attention.of(b.vaeFlashAttention), b.vaeConvDirect),
+                backend, firstStage.options().tiling());
         this.loadSeconds = (System.nanoTime() - start) / 1e9;
         LOG.info("loaded {} ({}) in {} s: {} MiB of weights on {}", modelPath.getFileName(), Sd1Layout.describe(config),
                 String.format("%.2f", loadSeconds), weights.bufferBytes() >> 20, backend.device().name());
