@@ -11,6 +11,7 @@ import io.sdj.runtime.GgmlType;
 import io.sdj.runtime.Graph;
 import io.sdj.runtime.Tensor;
 import io.sdj.runtime.WeightStore;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -142,24 +143,29 @@ class TaesdTest {
         }
     }
 
+    /** The file's tensors in a store on {@code be}: kernels F16, biases F32 (as sd.cpp keeps them). */
+    static WeightStore load(SafetensorsFile file, Backend be) {
+        WeightStore ws = new WeightStore("taesd", 200);
+        for (var e : file.tensors().values()) {
+            long[] s = e.shape();
+            long[] ne = new long[s.length];
+            for (int i = 0; i < s.length; i++) {
+                ne[i] = s[s.length - 1 - i];
+            }
+            ws.create(e.name(), s.length == 4 ? GgmlType.F16 : GgmlType.F32, ne);
+        }
+        ws.allocate(be);
+        for (var e : file.tensors().values()) {
+            ws.get(e.name()).setFloats(file.readFloats(e.name()));
+        }
+        return ws;
+    }
+
     @Test
     void decodeAndEncodeHaveTheScaledShapesAndRejectBadInputs() {
         Path f = dir.resolve("taesd.safetensors");
         TaesdFiles.write(f, 5);
-        Backend cpu = Backends.get("cpu");
-        try (SafetensorsFile file = SafetensorsFile.open(f); WeightStore ws = new WeightStore("taesd", 200)) {
-            for (var e : file.tensors().values()) {
-                long[] s = e.shape();
-                long[] ne = new long[s.length];
-                for (int i = 0; i < s.length; i++) {
-                    ne[i] = s[s.length - 1 - i];
-                }
-                ws.create(e.name(), s.length == 4 ? GgmlType.F16 : GgmlType.F32, ne);
-            }
-            ws.allocate(cpu);
-            for (var e : file.tensors().values()) {
-                ws.get(e.name()).setFloats(file.readFloats(e.name()));
-            }
+        try (SafetensorsFile file = SafetensorsFile.open(f); WeightStore ws = load(file, Backends.get("cpu"))) {
             Taesd taesd = new Taesd(Scope.of(ws, ""));
             try (Graph g = new Graph("shapes")) {
                 Tensor z = g.input("z", GgmlType.F32, 3, 2, 4, 1);
@@ -171,6 +177,35 @@ class TaesdTest {
                 assertThrows(GgmlException.class, () -> taesd.decode(g, x), "3 channels into the decoder");
                 assertThrows(GgmlException.class, () -> taesd.encode(g, g.input("odd", GgmlType.F32, 20, 16, 3, 1)));
             }
+        }
+    }
+
+    static float[] decode(SafetensorsFile file, Backend be, float[] z, int w, int h) {
+        try (WeightStore ws = load(file, be); Graph g = new Graph("decode")) {
+            Tensor in = g.input("z", GgmlType.F32, w, h, 4, 1);
+            Tensor out = new Taesd(Scope.of(ws, "")).decode(g, in);
+            try (CompiledGraph c = g.compile(be, out)) {
+                in.setFloats(z);
+                c.compute();
+                return out.getFloats();
+            }
+        }
+    }
+
+    @Test
+    @Tag("slow") // lavapipe compiles its shaders first: about a minute on a loaded 2-core machine
+    void vulkanDecodesLikeTheCpu() {
+        Path f = dir.resolve("taesd-vk.safetensors");
+        TaesdFiles.write(f, 6);
+        float[] z = random(new SplittableRandom(9), 4 * 3 * 4, 2.0);
+        try (SafetensorsFile file = SafetensorsFile.open(f)) {
+            float[] cpu = decode(file, Backends.get("cpu"), z, 4, 3);
+            float[] vk = decode(file, Backends.get("vulkan"), z, 4, 3);
+            double max = 0;
+            for (int i = 0; i < cpu.length; i++) {
+                max = Math.max(max, Math.abs(cpu[i] - vk[i]));
+            }
+            assertTrue(max < 2e-2, "max |Δ| " + max + " between CPU and Vulkan (lavapipe)");
         }
     }
 
