@@ -51,12 +51,14 @@ import java.util.stream.Collectors;
  * @param verbose          debug logging and stack traces
  * @param listDevices      list the ggml devices and exit
  * @param help             print {@link #helpText()} and exit
+ * @param speed            TAESD, previews, VAE tiling and flash attention ({@link SpeedFlags})
  */
 public record CliOptions(Path model, Path tokenizer, String backend, int threads, GgmlType weightType,
                          String prompt, String negativePrompt, int width, int height, int steps, float cfgScale,
                          SamplerKind sampler, Scheduler scheduler, long seed, RngKind rng, Path initImage,
                          float strength, int clipSkip, int batchCount, String output, int outputBeginIndex,
-                         Prediction prediction, boolean verbose, boolean listDevices, boolean help) {
+                         Prediction prediction, boolean verbose, boolean listDevices, boolean help,
+                         SpeedFlags speed) {
 
     /** sd-cli's default output file. */
     public static final String DEFAULT_OUTPUT = "output.png";
@@ -73,15 +75,14 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
             GgmlType.Q5_K, GgmlType.Q6_K);
 
     /** sd-cli flags sdj knows but does not implement; they get a clearer message than an unknown flag. */
-    private static final Set<String> UNSUPPORTED = Set.of("--vae", "--taesd", "--tae", "--control-net",
-            "--embd-dir", "--lora-model-dir", "--upscale-model", "--upscale-repeats", "--vae-tiling", "--fa",
-            "--diffusion-fa", "--offload-to-cpu", "--mmap", "--clip-on-cpu", "--vae-on-cpu", "--control-net-cpu",
-            "--control-image", "--control-strength", "--mask", "--sampler-rng", "--guidance", "--eta", "--preview",
-            "--preview-path", "--preview-interval", "--color", "--sigmas", "--tensor-type-rules",
+    private static final Set<String> UNSUPPORTED = Set.of("--vae", "--tae", "--control-net",
+            "--embd-dir", "--lora-model-dir", "--upscale-model", "--upscale-repeats",
+            "--offload-to-cpu", "--mmap", "--clip-on-cpu", "--vae-on-cpu", "--control-net-cpu",
+            "--control-image", "--control-strength", "--mask", "--sampler-rng", "--guidance", "--eta",
+            "--color", "--sigmas", "--tensor-type-rules",
             "--clip_l", "--clip_g", "--t5xxl", "--llm", "--diffusion-model", "--ref-image", "-r", "--canny",
             "--img-cfg-scale", "--slg-scale", "--skip-layers", "--skip-layer-start", "--skip-layer-end",
-            "--timestep-shift", "--flow-shift", "--cache-mode", "--photo-maker", "--vae-tile-size",
-            "--vae-relative-tile-size", "--vae-tile-overlap", "--video-frames", "--fps");
+            "--timestep-shift", "--flow-shift", "--cache-mode", "--photo-maker", "--video-frames", "--fps");
 
     private static final Pattern DECIMAL = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
 
@@ -155,6 +156,7 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
         if (backend.isBlank()) {
             throw new UsageException("--backend: must not be empty (cpu, vulkan, cuda, best or a device name)");
         }
+        speed.validate();
     }
 
     /** A -W/-H value: 1 to {@link GenerationRequest#MAX_SIZE}; the model aligns it up to its spatial multiple. */
@@ -386,6 +388,41 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
                         + "tokenizer/ folder or merges.txt next to the model, else CLIP's\n"
                         + "from the Hugging Face cache, downloaded once)",
                         (b, v) -> b.tokenizer = v.asPath()),
+                new Flag(null, "--taesd", "<path>", "TAESD tiny autoencoder (.safetensors, diffusers AutoencoderTiny\n"
+                        + "layout): replaces the VAE for decoding and img2img encoding",
+                        (b, v) -> b.speed.taesd = v.asPath()),
+                new Flag(null, "--taesd-preview-only", null, "use TAESD only for previews; the VAE decodes the final\n"
+                        + "image (for use with --preview tae)", (b, v) -> b.speed.taesdPreviewOnly = true),
+                new Flag(null, "--preview", "<method>", "preview method, one of [none, tae, vae] (default: none;\n"
+                        + "sd-cli's proj is not implemented)", (b, v) -> b.speed.preview(v.flag(), v.text())),
+                new Flag(null, "--preview-path", "<path>", "where the preview is written, overwritten at every model\n"
+                        + "call (default: ./preview.png)", (b, v) -> b.speed.previewPath = v.text()),
+                new Flag(null, "--preview-interval", "<int>", "accepted as in sd-cli; as in sd.cpp the preview is\n"
+                        + "updated at every model call (default: 1)", (b, v) -> {
+                    int n = v.asInt();
+                    if (n < 1) {
+                        throw new UsageException(v.flag() + ": must be at least 1, got " + n);
+                    }
+                    b.speed.previewInterval = n;
+                }),
+                new Flag(null, "--preview-noisy", null, "preview the noisy model input instead of the denoised\n"
+                        + "estimate", (b, v) -> b.speed.previewNoisy = true),
+                new Flag(null, "--vae-tiling", null, "decode and encode in tiles to bound memory (sdj also tiles\n"
+                        + "on its own when the whole image would not fit)", (b, v) -> b.speed.vaeTiling = true),
+                new Flag(null, "--vae-tile-size", "<XxY>", "tile size in latent pixels (default: 32x32)",
+                        (b, v) -> b.speed.tileSize = SpeedFlags.intPair(v.flag(), v.text())),
+                new Flag(null, "--vae-relative-tile-size", "<XxY>", "tile size as a fraction of the latent (<= 1)\n"
+                        + "or a number of tiles per axis (> 1); overrides --vae-tile-size",
+                        (b, v) -> b.speed.relativeTileSize = SpeedFlags.floatPair(v.flag(), v.text())),
+                new Flag(null, "--vae-tile-overlap", "<float>", "tile overlap, a fraction of the tile, used clamped\n"
+                        + "to [0, 0.5] (default: 0.5)", (b, v) -> b.speed.tileOverlap = v.asFloat()),
+                new Flag(null, "--diffusion-fa", null, "flash attention (ggml_flash_attn_ext) in the diffusion\n"
+                        + "model: less memory; k and v are rounded to f16", (b, v) -> b.speed.diffusionFa = true),
+                new Flag(null, "--fa", null, "flash attention in every model with attention (U-Net and VAE)",
+                        (b, v) -> b.speed.fa = true),
+                new Flag(null, "--vae-conv-direct", null, "convolve in the VAE with ggml_conv_2d_direct: no im2col\n"
+                        + "buffer (on the CPU: same pixels, 2.6x less compute memory)",
+                        (b, v) -> b.speed.vaeConvDirect = true),
                 new Flag(null, "--list-devices", null, "list the compute devices ggml sees and exit",
                         (b, v) -> b.listDevices = true),
                 new Flag("-v", "--verbose", null, "print extra info (debug log, stack traces on errors)",
@@ -430,11 +467,12 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
         private boolean verbose;
         private boolean listDevices;
         private boolean help;
+        private final SpeedFlags.Builder speed = new SpeedFlags.Builder();
 
         CliOptions build() {
             return new CliOptions(model, tokenizer, backend, threads, weightType, prompt, negativePrompt, width,
                     height, steps, cfgScale, sampler, scheduler, seed, rng, initImage, strength, clipSkip, batchCount,
-                    output, outputBeginIndex, prediction, verbose, listDevices, help);
+                    output, outputBeginIndex, prediction, verbose, listDevices, help, speed.build());
         }
     }
 }

@@ -10,6 +10,7 @@ import io.sdj.pipeline.CancellationToken;
 import io.sdj.pipeline.GeneratedImage;
 import io.sdj.pipeline.GenerationRequest;
 import io.sdj.pipeline.GenerationResult;
+import io.sdj.pipeline.PreviewListener;
 import io.sdj.pipeline.StableDiffusion;
 import io.sdj.pipeline.Timings;
 import io.sdj.pipeline.WeightResidency;
@@ -134,7 +135,10 @@ public final class Main {
 
         StableDiffusion.Builder builder = StableDiffusion.builder().model(model).backend(o.backend())
                 .threads(threads).weightType(o.weightType()).prediction(o.prediction()).listener(progress)
-                .residency(WeightResidency.ON_DEMAND); // one generation: each part loaded when needed, then freed
+                .residency(WeightResidency.ON_DEMAND) // one generation: each part loaded when needed, then freed
+                .firstStage(o.speed().firstStage(previewWriter(Path.of(o.speed().previewPath()), log)))
+                .flashAttention(o.speed().flashAttentionInUnet(), o.speed().fa())
+                .vaeConvDirect(o.speed().vaeConvDirect());
         // the model's own tokenizer files, else CLIP's from the hub cache (downloaded once, with progress)
         builder.tokenizer(o.tokenizer() != null ? o.tokenizer() : TokenizerFiles.locate(model, hub).path());
         try (StableDiffusion sd = builder.build()) {
@@ -170,6 +174,19 @@ public final class Main {
         return given;
     }
 
+    /** Writes each preview over the same PNG (no text chunk, as sd-cli); a failed write is logged, not fatal. */
+    static PreviewListener previewWriter(Path path, Logger log) {
+        return (image, call, noisy) -> {
+            try {
+                if (!ImageIO.write(image, "png", path.toFile())) {
+                    log.error("save preview image to '{}' failed: no PNG writer", path);
+                }
+            } catch (IOException e) {
+                log.error("save preview image to '{}' failed: {}", path, e.getMessage());
+            }
+        };
+    }
+
     /** The request for the options: size from -W/-H, else from the init image, else 512. */
     static GenerationRequest request(CliOptions o) {
         GenerationRequest.Builder b = GenerationRequest.builder(o.prompt()).negativePrompt(o.negativePrompt())
@@ -200,6 +217,7 @@ public final class Main {
                 .seed(seed)
                 .size(r.width(), r.height())
                 .model(o.model().toString())
+                .taesd(o.speed().taesd() == null ? null : o.speed().taesd().toString())
                 .rng(o.rng().cliName())
                 .sampleMethod(o.sampler().cliName())
                 .scheduler(r.scheduler().cliName())

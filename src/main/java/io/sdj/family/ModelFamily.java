@@ -6,6 +6,7 @@ import io.sdj.model.LdmLayout;
 import io.sdj.model.ModelConfig;
 import io.sdj.model.TensorInfo;
 import io.sdj.model.TensorSource;
+import io.sdj.nn.Attention;
 import io.sdj.nn.Scope;
 import io.sdj.runtime.Backend;
 import io.sdj.runtime.GgmlType;
@@ -70,14 +71,15 @@ public sealed interface ModelFamily permits Sd1Family, Sd2Family, SdxlFamily {
     /** The text conditioner over the loaded weights. */
     Conditioner conditioner(ModelConfig config, WeightStore weights, Backend backend, ClipTokenizer tokenizer);
 
-    /** The denoising U-Net over the loaded weights. */
-    default DiffusionModel diffusionModel(ModelConfig config, WeightStore weights, Backend backend) {
-        return new UNetRunner(new UNet(config.unet(), Scope.of(weights, Component.UNET.prefix())), backend);
+    /** The denoising U-Net over the loaded weights, with its attention variant (regular or flash). */
+    default DiffusionModel diffusionModel(ModelConfig config, WeightStore weights, Backend backend, Attention attention) {
+        return new UNetRunner(new UNet(config.unet(), Scope.of(weights, Component.UNET.prefix()), attention), backend);
     }
 
-    /** The VAE over the loaded weights. */
-    default AutoencoderKL autoencoder(ModelConfig config, WeightStore weights) {
-        return new AutoencoderKL(config.vae(), Scope.of(weights, Component.VAE.prefix()), vaeConvScale());
+    /** The VAE over the loaded weights: its mid-block attention and whether it convolves directly (no im2col). */
+    default AutoencoderKL autoencoder(ModelConfig config, WeightStore weights, Attention attention, boolean directConv) {
+        return new AutoencoderKL(config.vae(), Scope.of(weights, Component.VAE.prefix()), attention, directConv,
+                vaeConvScale());
     }
 
     /** A text encoder's runner over the loaded weights. */

@@ -37,6 +37,7 @@ import java.util.TreeMap;
  * @param height            image height in pixels
  * @param model             model path (recorded as its base name)
  * @param vae               separate VAE path, or null
+ * @param taesd             TAESD path (--taesd), or null; JSON only, as sd-cli writes it
  * @param rng               RNG name ("cuda" or "cpu")
  * @param samplerRng        separate sampler RNG name, or null when it follows {@code rng}
  * @param sampleMethod      sampler name as sd-cli spells it ("euler_a", "dpm++2m", ...)
@@ -48,7 +49,7 @@ import java.util.TreeMap;
  * @param generator         who made the image
  */
 public record ImageParameters(String prompt, String negativePrompt, int steps, float cfgScale, float guidance,
-                              float eta, long seed, int width, int height, String model, String vae, String rng,
+                              float eta, long seed, int width, int height, String model, String vae, String taesd, String rng,
                               String samplerRng, String sampleMethod, String scheduler, int clipSkip, float strength,
                               float controlStrength, float ipAdapterStrength, Generator generator) {
 
@@ -155,6 +156,9 @@ public record ImageParameters(String prompt, String negativePrompt, int steps, f
         if (vae != null && !vae.isEmpty()) {
             models.put("vae", baseName(vae));
         }
+        if (taesd != null && !taesd.isEmpty()) {
+            models.put("taesd", baseName(taesd));
+        }
         root.put("models", models.isEmpty() ? null : models);
         root.put("clip_skip", clipSkip);
         root.put("strength", strength);
@@ -209,6 +213,7 @@ public record ImageParameters(String prompt, String negativePrompt, int steps, f
         private int height = 512;
         private String model;
         private String vae;
+        private String taesd;
         private String rng = "cuda";
         private String samplerRng;
         private String sampleMethod = "euler_a";
@@ -232,6 +237,7 @@ public record ImageParameters(String prompt, String negativePrompt, int steps, f
         public Builder size(int w, int h) { width = w; height = h; return this; }
         public Builder model(String v) { model = v; return this; }
         public Builder vae(String v) { vae = v; return this; }
+        public Builder taesd(String v) { taesd = v; return this; }
         public Builder rng(String v) { rng = v; return this; }
         public Builder samplerRng(String v) { samplerRng = v; return this; }
         public Builder sampleMethod(String v) { sampleMethod = v; return this; }
@@ -244,7 +250,7 @@ public record ImageParameters(String prompt, String negativePrompt, int steps, f
 
         public ImageParameters build() {
             return new ImageParameters(prompt, negativePrompt, steps, cfgScale, guidance, eta, seed, width, height,
-                    model, vae, rng, samplerRng, sampleMethod, scheduler, clipSkip, strength, controlStrength,
+                    model, vae, taesd, rng, samplerRng, sampleMethod, scheduler, clipSkip, strength, controlStrength,
                     ipAdapterStrength, generator);
         }
     }

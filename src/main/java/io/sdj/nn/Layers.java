@@ -1,7 +1,11 @@
 package io.sdj.nn;
 
+import io.sdj.runtime.GgmlException;
+import io.sdj.runtime.GgmlType;
 import io.sdj.runtime.Graph;
 import io.sdj.runtime.Tensor;
+
+import java.util.Arrays;
 
 /**
  * The building blocks shared by the text encoder, U-Net and VAE, built the way stable-diffusion.cpp builds them so
@@ -59,6 +63,25 @@ public final class Layers {
         return conv2d(g, x, s.get("weight"), s.has("bias") ? s.get("bias") : null, stride, pad);
     }
 
+    /** Convolution without im2col (ggml_conv_2d_direct), from a scope holding {@code weight} and {@code bias}. */
+    public static Tensor conv2dDirect(Graph g, Tensor x, Scope s, int stride, int pad) {
+        return conv2dDirect(g, x, s, stride, pad, 1.0f);
+    }
+
+    /** {@link #conv2dDirect(Graph, Tensor, Scope, int, int)} on a scaled input, as {@link #conv2d(Graph, Tensor, Scope, int, int, float)}. */
+    public static Tensor conv2dDirect(Graph g, Tensor x, Scope s, int stride, int pad, float scale) {
+        Tensor in = scale == 1.0f ? x : g.scale(x, scale);
+        Tensor y = g.conv2dDirect(s.get("weight"), in, stride, stride, pad, pad, 1, 1);
+        if (scale != 1.0f) {
+            y = g.scale(y, 1.0f / scale);
+        }
+        if (!s.has("bias")) {
+            return y;
+        }
+        Tensor bias = s.get("bias");
+        return g.add(y, g.reshape(bias, 1, 1, bias.ne(0), 1));
+    }
+
     /** GroupNorm with 32 groups over x [W, H, C, N], then per-channel scale and shift. */
     public static Tensor groupNorm32(Graph g, Tensor x, Scope s) {
         Tensor w = s.get("weight");
@@ -100,5 +123,36 @@ public final class Layers {
         Tensor kqv = g.mulMat(vt, kq);
         kqv = g.reshape(kqv, dh, lq, heads, n);
         return g.reshape(g.cont(g.permute(kqv, 0, 2, 1, 3)), dh * heads, lq, n);
+    }
+
+    /**
+     * The same attention as {@link #attention} (same inputs, same [C, Lq, N] result), computed by ggml's fused
+     * flash-attention kernel: the [Lk, Lq] score matrix of each head is never stored, so the compute buffer no
+     * longer grows with Lq·Lk. As in sd.cpp's {@code --diffusion-fa}, k and v are converted to F16 first (q stays
+     * F32 and the kernel accumulates in F32), which moves results by about F16 rounding. An F32 mask is converted
+     * to F16.
+     */
+    public static Tensor flashAttention(Graph g, Tensor q, Tensor k, Tensor v, int heads, Tensor mask) {
+        long c = q.ne(0);
+        long lq = q.ne(1);
+        long lk = k.ne(1);
+        long n = q.ne(2);
+        long dh = heads > 0 ? c / heads : 0;
+        if (heads <= 0 || dh * heads != c) {
+            throw new GgmlException("flash attention: " + c + " channels are not divisible into "
+                    + heads + " heads");
+        }
+        if (k.ne(0) != c || v.ne(0) != c || v.ne(1) != lk || k.ne(2) != n || v.ne(2) != n) {
+            throw new GgmlException("flash attention: q " + Arrays.toString(q.ne()) + ", k "
+                    + Arrays.toString(k.ne()) + ", v " + Arrays.toString(v.ne())
+                    + " do not fit [C, L, N]");
+        }
+        Tensor qh = g.cont(g.permute(g.reshape(q, dh, heads, lq, n), 0, 2, 1, 3));
+        Tensor kh = g.cast(g.permute(g.reshape(k, dh, heads, lk, n), 0, 2, 1, 3), GgmlType.F16);
+        Tensor vh = g.cast(g.permute(g.reshape(v, dh, heads, lk, n), 0, 2, 1, 3), GgmlType.F16);
+        Tensor m = mask == null || mask.type() == GgmlType.F16 ? mask
+                : g.cast(mask, GgmlType.F16);
+        Tensor out = g.flashAttention(qh, kh, vh, m, 1.0f / (float) Math.sqrt(dh)); // [dh, heads, lq, n]
+        return g.reshape(out, dh * heads, lq, n);
     }
 }

@@ -25,13 +25,38 @@ public final class Images {
     }
 
     static int toByte(float v) {
-        float x = (v + 1.0f) * 0.5f;
-        x = Math.max(0.0f, Math.min(1.0f, x));
+        return unitToByte((v + 1.0f) * 0.5f);
+    }
+
+    /** A value in [0, 1] (clamped) to 8 bits: × 255, rounded. */
+    static int unitToByte(float v) {
+        float x = Math.max(0.0f, Math.min(1.0f, v));
         return Math.round(x * 255.0f);
+    }
+
+    /** Decoder output already in [0, 1] (TAESD) to 8-bit RGB: clamped, × 255, rounded. */
+    public static BufferedImage unitToImage(float[] px, int width, int height) {
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        int plane = width * height;
+        int[] rgb = new int[plane];
+        for (int i = 0; i < plane; i++) {
+            rgb[i] = (unitToByte(px[i]) << 16) | (unitToByte(px[plane + i]) << 8) | unitToByte(px[2 * plane + i]);
+        }
+        img.setRGB(0, 0, width, height, rgb, 0, width);
+        return img;
     }
 
     /** An RGB image (resized to width×height if needed) to [W, H, 3] floats in [-1, 1]: v / 255 × 2 − 1. */
     public static float[] toTensor(BufferedImage image, int width, int height) {
+        return planes(image, width, height, true);
+    }
+
+    /** An RGB image (resized to width×height if needed) to [W, H, 3] floats in [0, 1]: v / 255 (TAESD's input). */
+    public static float[] toUnitTensor(BufferedImage image, int width, int height) {
+        return planes(image, width, height, false);
+    }
+
+    private static float[] planes(BufferedImage image, int width, int height, boolean signed) {
         BufferedImage src = image;
         if (image.getWidth() != width || image.getHeight() != height) {
             src = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
@@ -46,11 +71,15 @@ public final class Images {
             for (int x = 0; x < width; x++) {
                 int p = src.getRGB(x, y);
                 int i = y * width + x;
-                t[i] = ((p >> 16) & 0xff) / 255.0f * 2.0f - 1.0f;
-                t[plane + i] = ((p >> 8) & 0xff) / 255.0f * 2.0f - 1.0f;
-                t[2 * plane + i] = (p & 0xff) / 255.0f * 2.0f - 1.0f;
+                t[i] = channel((p >> 16) & 0xff, signed);
+                t[plane + i] = channel((p >> 8) & 0xff, signed);
+                t[2 * plane + i] = channel(p & 0xff, signed);
             }
         }
         return t;
+    }
+
+    private static float channel(int v, boolean signed) {
+        return signed ? v / 255.0f * 2.0f - 1.0f : v / 255.0f;
     }
 }

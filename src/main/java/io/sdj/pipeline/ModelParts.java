@@ -8,6 +8,8 @@ import io.sdj.model.Component;
 import io.sdj.model.LdmLayout;
 import io.sdj.model.ModelConfig;
 import io.sdj.model.TensorSources;
+import io.sdj.nn.Attention;
+import io.sdj.vae.VaeTiling;
 import io.sdj.model.TensorSource;
 import io.sdj.runtime.Backend;
 import io.sdj.runtime.WeightStore;
@@ -54,11 +56,24 @@ final class ModelParts implements AutoCloseable {
     private final WeightTypePolicy policy;
     private final ClipTokenizer tokenizer;
     private final ProgressListener listener;
+    private final Options options;
     private final Map<Part, Loaded> loaded = new EnumMap<>(Part.class);
     private double loadSeconds;
 
+    /**
+     * How the runners are built.
+     *
+     * @param unetAttention attention in the U-Net (regular or flash)
+     * @param vaeAttention  attention in the VAE's mid block
+     * @param vaeConvDirect direct convolution in the VAE (no im2col buffer)
+     * @param tiling        VAE tiling
+     */
+    record Options(Attention unetAttention, Attention vaeAttention, boolean vaeConvDirect, VaeTiling tiling) {
+        static final Options DEFAULT = new Options(Attention.REGULAR, Attention.REGULAR, false, VaeTiling.DEFAULT);
+    }
+
     ModelParts(Path model, ModelFamily family, ModelConfig config, Backend backend, WeightTypePolicy policy,
-               ClipTokenizer tokenizer, ProgressListener listener) {
+               ClipTokenizer tokenizer, ProgressListener listener, Options options) {
         this.model = model;
         this.family = family;
         this.config = config;
@@ -66,6 +81,7 @@ final class ModelParts implements AutoCloseable {
         this.policy = policy;
         this.tokenizer = tokenizer;
         this.listener = listener;
+        this.options = options;
     }
 
     Conditioner conditioner() {
@@ -73,11 +89,12 @@ final class ModelParts implements AutoCloseable {
     }
 
     DiffusionModel unet() {
-        return (DiffusionModel) get(Part.UNET, ws -> family.diffusionModel(config, ws, backend));
+        return (DiffusionModel) get(Part.UNET, ws -> family.diffusionModel(config, ws, backend, options.unetAttention()));
     }
 
     VaeRunner vae() {
-        return (VaeRunner) get(Part.VAE, ws -> new VaeRunner(family.autoencoder(config, ws), backend));
+        return (VaeRunner) get(Part.VAE, ws -> new VaeRunner(family.autoencoder(config, ws, options.vaeAttention(),
+                options.vaeConvDirect()), backend, options.tiling()));
     }
 
     boolean isLoaded(Part p) {

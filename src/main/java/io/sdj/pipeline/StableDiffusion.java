@@ -13,6 +13,7 @@ import io.sdj.model.ModelConfig;
 import io.sdj.model.ModelDetector;
 import io.sdj.model.TensorSources;
 import io.sdj.model.TensorSource;
+import io.sdj.nn.Attention;
 import io.sdj.runtime.Backend;
 import io.sdj.runtime.GgmlType;
 import io.sdj.runtime.WeightStore;
@@ -60,6 +61,7 @@ public final class StableDiffusion implements AutoCloseable {
     private final ModelParts parts;
     private final SigmaTable sigmaTable;
     private final WeightResidency residency;
+    private final FirstStage firstStage;
     private final GgmlType weightType;
     private final double openSeconds;
     private final ReentrantLock lock = new ReentrantLock(true);
@@ -89,23 +91,33 @@ public final class StableDiffusion implements AutoCloseable {
         }
         Backend be = Backend.open(b.backend);
         ModelParts mp = null;
+        FirstStage fs = null;
         try {
             be.setThreads(b.threads);
-            mp = new ModelParts(b.model, family, config, be, family.weightTypes(b.weightType), tokenizer, b.listener);
+            fs = FirstStage.open(b.firstStage, be, b.vaeConvDirect);
+            mp = new ModelParts(b.model, family, config, be, family.weightTypes(b.weightType), tokenizer, b.listener,
+                    new ModelParts.Options(Attention.of(b.diffusionFlashAttention), Attention.of(b.vaeFlashAttention),
+                            b.vaeConvDirect, fs.options().tiling()));
             if (residency == WeightResidency.RESIDENT) {
                 mp.conditioner();
                 mp.unet();
-                mp.vae();
+                if (!fs.replacesVae()) { // TAESD replaces the VAE: its weights are not loaded
+                    mp.vae();
+                }
             }
         } catch (RuntimeException e) {
             if (mp != null) {
                 mp.close();
+            }
+            if (fs != null) {
+                fs.close();
             }
             be.close();
             throw e;
         }
         this.backend = be;
         this.parts = mp;
+        this.firstStage = fs;
         if (residency == WeightResidency.RESIDENT) {
             prediction();
         }
@@ -267,7 +279,8 @@ public final class StableDiffusion implements AutoCloseable {
         if (req.isImageToImage()) {
             long t0 = System.nanoTime();
             listener.onProgress(new Progress(Phase.IMAGE_ENCODING, 0, 1, 0, 0));
-            initLatent = encodeImage(req.initImage(), width, height, rng);
+            initLatent = firstStage.encode(req.initImage(), width, height,
+                    () -> encodeImage(req.initImage(), width, height, rng));
             encodeSeconds = (System.nanoTime() - t0) / 1e9;
             listener.onProgress(new Progress(Phase.IMAGE_ENCODING, 1, 1, 0, encodeSeconds));
         }
@@ -292,7 +305,9 @@ public final class StableDiffusion implements AutoCloseable {
         List<GeneratedImage> images = new ArrayList<>();
         int steps = sigmas.length - 1;
         Denoiser denoiser = new Denoiser(sigmaTable, prediction());
-        ModelFn model = denoiseFunction(denoiser, parts.unet(), w, h, cond, uncond, req.cfgScale());
+        LatentDecoder klDecoder = (lat, lw, lh) -> decodeImage(lat, lw, lh, z, factor);
+        ModelFn model = firstStage.withPreview(denoiseFunction(denoiser, parts.unet(), w, h, cond, uncond,
+                req.cfgScale()), denoiser, w, h, klDecoder);
         for (int b = 0; b < req.batchCount(); b++) {
             checkCancel(cancel);
             long seed = req.seed() + b;
@@ -312,7 +327,7 @@ public final class StableDiffusion implements AutoCloseable {
             }
             long d0 = System.nanoTime();
             listener.onProgress(new Progress(Phase.DECODING, 0, 1, image, 0));
-            images.add(new GeneratedImage(decodeImage(latent, w, h, z, factor), seed, b));
+            images.add(new GeneratedImage(firstStage.decode(latent, w, h, klDecoder), seed, b));
             double d = (System.nanoTime() - d0) / 1e9;
             decodeSeconds += d;
             listener.onProgress(new Progress(Phase.DECODING, 1, 1, image, d));
@@ -379,6 +394,7 @@ public final class StableDiffusion implements AutoCloseable {
             if (!closed) {
                 closed = true;
                 parts.close();
+                firstStage.close();
                 backend.close();
             }
         } finally {
@@ -396,6 +412,10 @@ public final class StableDiffusion implements AutoCloseable {
         private Prediction prediction;
         private WeightResidency residency = WeightResidency.RESIDENT;
         private ProgressListener listener = ProgressListener.NONE;
+        private FirstStageOptions firstStage = FirstStageOptions.DEFAULT;
+        private boolean diffusionFlashAttention;
+        private boolean vaeFlashAttention;
+        private boolean vaeConvDirect;
 
         private Builder() {
         }
@@ -423,6 +443,16 @@ public final class StableDiffusion implements AutoCloseable {
         public Builder residency(WeightResidency v) { residency = v == null ? WeightResidency.RESIDENT : v; return this; }
         /** Told about loading progress. */
         public Builder listener(ProgressListener v) { listener = v == null ? ProgressListener.NONE : v; return this; }
+        /** TAESD, previews and VAE tiling (default: the KL VAE, no previews, tiling only as a fallback). */
+        public Builder firstStage(FirstStageOptions v) { firstStage = v == null ? FirstStageOptions.DEFAULT : v; return this; }
+        /** Flash attention (ggml_flash_attn_ext, k/v in F16) in the U-Net (--diffusion-fa) and in the VAE (--fa). */
+        public Builder flashAttention(boolean diffusion, boolean vae) {
+            diffusionFlashAttention = diffusion;
+            vaeFlashAttention = vae;
+            return this;
+        }
+        /** Convolve in the VAE and TAESD with ggml_conv_2d_direct (--vae-conv-direct): no im2col buffer. */
+        public Builder vaeConvDirect(boolean v) { vaeConvDirect = v; return this; }
 
         public StableDiffusion build() {
             return new StableDiffusion(this);

@@ -113,6 +113,17 @@ public final class Backend implements AutoCloseable {
         return device;
     }
 
+    /** Bytes of memory the device reports free now (for the CPU: the system's available memory). */
+    public long freeMemory() {
+        checkOpen();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment free = a.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment total = a.allocate(ValueLayout.JAVA_LONG);
+            ggml_h.ggml_backend_dev_memory(ggml_h.ggml_backend_get_device(handle), free, total);
+            return free.get(ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
     /** True for ggml's CPU backend. */
     public boolean isCpu() {
         return device.type() == DeviceInfo.Type.CPU;

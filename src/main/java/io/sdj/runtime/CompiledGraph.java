@@ -2,7 +2,9 @@ package io.sdj.runtime;
 
 import io.sdj.ggml.ggml_h;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * A {@link Graph} allocated on a backend (ggml's graph allocator): set the inputs, {@link #compute()}, read the
@@ -20,7 +22,18 @@ public final class CompiledGraph implements AutoCloseable {
         }
         this.graph = graph;
         this.backend = backend;
-        this.cgraph = ggml_h.ggml_new_graph_custom(graph.ctx(), graph.size(), false);
+        this.cgraph = build(graph, outputs);
+        requireSupported(graph, backend, cgraph);
+        allocator = ggml_h.ggml_gallocr_new(ggml_h.ggml_backend_get_default_buffer_type(backend.handle()));
+        if (!ggml_h.ggml_gallocr_alloc_graph(allocator, cgraph)) {
+            ggml_h.ggml_gallocr_free(allocator);
+            allocator = MemorySegment.NULL;
+            throw new GgmlException("could not allocate compute memory for " + graph.describe() + " on " + backend.device().name());
+        }
+    }
+
+    private static MemorySegment build(Graph graph, Tensor... outputs) {
+        MemorySegment cgraph = graph.newCgraph();
         for (Tensor t : outputs) {
             ggml_h.ggml_set_output(t.ptr());
             ggml_h.ggml_build_forward_expand(cgraph, t.ptr());
@@ -29,11 +42,39 @@ public final class CompiledGraph implements AutoCloseable {
         if (nodes >= graph.size()) {
             throw new GgmlException(graph.describe() + " has " + nodes + " nodes, more than its size " + graph.size());
         }
-        allocator = ggml_h.ggml_gallocr_new(ggml_h.ggml_backend_get_default_buffer_type(backend.handle()));
-        if (!ggml_h.ggml_gallocr_alloc_graph(allocator, cgraph)) {
-            ggml_h.ggml_gallocr_free(allocator);
-            allocator = MemorySegment.NULL;
-            throw new GgmlException("could not allocate compute memory for " + graph.describe() + " on " + backend.device().name());
+        return cgraph;
+    }
+
+    /**
+     * Refuses a graph with an operation the backend cannot run (computing it would abort the process), naming the
+     * first such operation and its shape.
+     */
+    private static void requireSupported(Graph graph, Backend backend, MemorySegment cgraph) {
+        int n = ggml_h.ggml_graph_n_nodes(cgraph);
+        for (int i = 0; i < n; i++) {
+            MemorySegment node = ggml_h.ggml_graph_node(cgraph, i);
+            if (!ggml_h.ggml_backend_supports_op(backend.handle(), node)) {
+                Tensor t = new Tensor(node, graph);
+                throw new GgmlException(backend.device().name() + " cannot run operation "
+                        + Backend.str(ggml_h.ggml_op_desc(node)) + " of " + graph.describe() + " (result "
+                        + t.type() + " " + java.util.Arrays.toString(t.ne()) + ")");
+            }
+        }
+    }
+
+    /** Compute bytes the allocator would reserve for the graph, without allocating (ggml_gallocr_reserve_n_size). */
+    static long measure(Graph graph, Backend backend, Tensor... outputs) {
+        if (outputs.length == 0) {
+            throw new GgmlException("measure " + graph.describe() + ": no outputs given");
+        }
+        MemorySegment cgraph = build(graph, outputs);
+        MemorySegment galloc = ggml_h.ggml_gallocr_new(ggml_h.ggml_backend_get_default_buffer_type(backend.handle()));
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment sizes = a.allocate(ValueLayout.JAVA_LONG);
+            ggml_h.ggml_gallocr_reserve_n_size(galloc, cgraph, MemorySegment.NULL, MemorySegment.NULL, sizes);
+            return sizes.get(ValueLayout.JAVA_LONG, 0);
+        } finally {
+            ggml_h.ggml_gallocr_free(galloc);
         }
     }
 

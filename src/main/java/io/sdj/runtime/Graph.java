@@ -44,6 +44,25 @@ public final class Graph extends GgmlContext {
         return size;
     }
 
+    private boolean cgraphTaken;
+
+    /** The graph's one ggml_cgraph (its context has room for one): a second request is refused, not an abort. */
+    MemorySegment newCgraph() {
+        if (cgraphTaken) {
+            throw new GgmlException(describe() + " was already compiled or measured; build a new graph");
+        }
+        cgraphTaken = true;
+        return ggml_h.ggml_new_graph_custom(ctx(), size, false);
+    }
+
+    /**
+     * The bytes of compute memory {@link #compile} would reserve on {@code backend} for these outputs, found with
+     * ggml's allocator without allocating anything. A graph is either measured or compiled, not both.
+     */
+    public long measureComputeBytes(Backend backend, Tensor... outputs) {
+        return CompiledGraph.measure(this, backend, outputs);
+    }
+
     /** Allocates this graph's tensors on {@code backend}; computing then needs only the inputs set. */
     public CompiledGraph compile(Backend backend, Tensor... outputs) {
         return new CompiledGraph(this, backend, outputs);
@@ -118,6 +137,10 @@ public final class Graph extends GgmlContext {
 
     public Tensor sigmoid(Tensor a) {
         return wrap(ggml_h.ggml_sigmoid(ctx(), own(a)));
+    }
+
+    public Tensor relu(Tensor a) {
+        return wrap(ggml_h.ggml_relu(ctx(), own(a)));
     }
 
     public Tensor tanh(Tensor a) {
@@ -300,10 +323,42 @@ public final class Graph extends GgmlContext {
         return wrap(ggml_h.ggml_cast(ctx(), own(a), type.id()));
     }
 
-    /** Flash attention (ggml_flash_attn_ext); q [d, nq, h, b], k [d, nk, h, b], v [d, nk, h, b]. */
+    /**
+     * Fused attention (ggml_flash_attn_ext) with F32 accumulation: softmax(scale · qᵀk + mask) v per head, without
+     * materialising the [Lk, Lq] score matrix. q [d, Lq, H, B] (F32); k [d, Lk, Hkv, B] and v [dv, Lk, Hkv, B]
+     * (F16, not transposed), H a multiple of Hkv; mask (nullable, F16) [Lk, Lq, 1, 1]. The result is permuted:
+     * [dv, H, Lq, B].
+     */
     public Tensor flashAttention(Tensor q, Tensor k, Tensor v, Tensor mask, float scale) {
-        return wrap(ggml_h.ggml_flash_attn_ext(ctx(), own(q), own(k), own(v),
-                mask == null ? MemorySegment.NULL : own(mask), scale, 0f, 0f));
+        long[] qn = q.ne();
+        long[] kn = k.ne();
+        long[] vn = v.ne();
+        if (qn[0] != kn[0] || kn[1] != vn[1] || kn[2] != vn[2] || kn[3] != vn[3] || qn[3] != kn[3]
+                || kn[2] == 0 || qn[2] % kn[2] != 0) {
+            throw new GgmlException("flash_attn_ext: q " + Arrays.toString(qn) + ", k " + Arrays.toString(kn) + ", v "
+                    + Arrays.toString(vn) + " do not fit: q and k need the same head size, k and v the same length "
+                    + "and heads, and q's heads must be a multiple of k's");
+        }
+        if (q.type() != GgmlType.F32) {
+            throw new GgmlException("flash_attn_ext: q must be F32, not " + q.type());
+        }
+        if (k.type() != GgmlType.F16 || v.type() != GgmlType.F16) {
+            throw new GgmlException("flash_attn_ext: k and v must be F16 (cast them), not " + k.type() + " and " + v.type());
+        }
+        if (mask != null) {
+            long[] mn = mask.ne();
+            if (mask.type() != GgmlType.F16 || mn[0] != kn[1] || mn[1] < qn[1] || qn[2] % mn[2] != 0 || qn[3] % mn[3] != 0) {
+                throw new GgmlException("flash_attn_ext: mask " + mask.type() + " " + Arrays.toString(mn)
+                        + " must be F16 [Lk, ≥Lq, ...] for q " + Arrays.toString(qn) + " and k " + Arrays.toString(kn));
+            }
+        }
+        if (!(scale > 0) || Float.isInfinite(scale)) {
+            throw new GgmlException("flash_attn_ext: scale must be a positive finite number, got " + scale);
+        }
+        MemorySegment r = ggml_h.ggml_flash_attn_ext(ctx(), own(q), own(k), own(v),
+                mask == null ? MemorySegment.NULL : own(mask), scale, 0f, 0f);
+        ggml_h.ggml_flash_attn_ext_set_prec(r, ggml_h.GGML_PREC_F32());
+        return wrap(r);
     }
 
     private static void requireRepeatable(String op, Tensor small, Tensor big) {

@@ -1,6 +1,7 @@
 package io.sdj.unet;
 
 import io.sdj.model.UnetConfig;
+import io.sdj.nn.Attention;
 import io.sdj.nn.Layers;
 import io.sdj.nn.Scope;
 import io.sdj.runtime.Graph;
@@ -18,11 +19,18 @@ import java.util.Deque;
 public final class UNet {
     private final UnetConfig config;
     private final Scope weights;
+    private final Attention attention;
 
     /** @param weights the scope holding {@code input_blocks.*}, {@code time_embed.*}, ... (model.diffusion_model.) */
     public UNet(UnetConfig config, Scope weights) {
+        this(config, weights, Attention.REGULAR);
+    }
+
+    /** A U-Net whose transformer blocks compute attention with {@code attention} (e.g. flash attention). */
+    public UNet(UnetConfig config, Scope weights, Attention attention) {
         this.config = config;
         this.weights = weights;
+        this.attention = attention;
     }
 
     public UnetConfig config() {
@@ -164,7 +172,7 @@ public final class UNet {
         Tensor q = Layers.linear(g, x, s.get("to_q.weight"), null);
         Tensor k = Layers.linear(g, context, s.get("to_k.weight"), null);
         Tensor v = Layers.linear(g, context, s.get("to_v.weight"), null);
-        Tensor a = Layers.attention(g, q, k, v, heads, null);
+        Tensor a = attention.apply(g, q, k, v, heads, null);
         return Layers.linear(g, a, s.sub("to_out.0"));
     }
 

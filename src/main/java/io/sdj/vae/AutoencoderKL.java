@@ -1,6 +1,7 @@
 package io.sdj.vae;
 
 import io.sdj.model.VaeConfig;
+import io.sdj.nn.Attention;
 import io.sdj.nn.Layers;
 import io.sdj.nn.Scope;
 import io.sdj.runtime.Graph;
@@ -13,25 +14,42 @@ import io.sdj.runtime.Tensor;
 public final class AutoencoderKL {
     private final VaeConfig config;
     private final Scope weights;
+    private final Attention attention;
+    private final boolean directConv;
     private final float convScale;
 
     /** @param weights the scope holding {@code encoder.*}, {@code decoder.*}, {@code quant_conv.*}, ... */
     public AutoencoderKL(VaeConfig config, Scope weights) {
-        this(config, weights, 1.0f);
+        this(config, weights, Attention.REGULAR, false, 1.0f);
+    }
+
+    /** An autoencoder whose mid-block attention uses {@code attention} (flash attention bounds its memory). */
+    public AutoencoderKL(VaeConfig config, Scope weights, Attention attention) {
+        this(config, weights, attention, false, 1.0f);
+    }
+
+    /** A plain-scale autoencoder with the given attention and convolution algorithm. */
+    public AutoencoderKL(VaeConfig config, Scope weights, Attention attention, boolean directConv) {
+        this(config, weights, attention, directConv, 1.0f);
     }
 
     /**
-     * @param convScale every convolution runs as {@code conv(x · convScale) / convScale} ({@link Layers#conv2d(Graph,
-     *                  Tensor, Scope, int, int, float)}); 1 for a plain VAE
+     * @param directConv convolve with ggml_conv_2d_direct instead of im2col + matrix product (sd-cli's
+     *                   {@code --vae-conv-direct}): no im2col buffer
+     * @param convScale  every convolution runs as {@code conv(x · convScale) / convScale} ({@link Layers#conv2d(Graph,
+     *                   Tensor, Scope, int, int, float)}; SDXL's VAE in sd.cpp); 1 for a plain VAE
      */
-    public AutoencoderKL(VaeConfig config, Scope weights, float convScale) {
+    public AutoencoderKL(VaeConfig config, Scope weights, Attention attention, boolean directConv, float convScale) {
         this.config = config;
         this.weights = weights;
+        this.attention = attention;
+        this.directConv = directConv;
         this.convScale = convScale;
     }
 
     private Tensor conv(Graph g, Tensor x, Scope s, int stride, int pad) {
-        return Layers.conv2d(g, x, s, stride, pad, convScale);
+        return directConv ? Layers.conv2dDirect(g, x, s, stride, pad, convScale)
+                : Layers.conv2d(g, x, s, stride, pad, convScale);
     }
 
     public VaeConfig config() {
@@ -105,7 +123,7 @@ public final class AutoencoderKL {
         Tensor q = tokens(g, conv(g, h, s.sub("q"), 1, 0), c, w * hgt, n);
         Tensor k = tokens(g, conv(g, h, s.sub("k"), 1, 0), c, w * hgt, n);
         Tensor v = tokens(g, conv(g, h, s.sub("v"), 1, 0), c, w * hgt, n);
-        h = Layers.attention(g, q, k, v, 1, null);
+        h = attention.apply(g, q, k, v, 1, null);
         h = g.reshape(g.cont(g.permute(h, 1, 0, 2, 3)), w, hgt, c, n);
         h = conv(g, h, s.sub("proj_out"), 1, 0);
         return g.add(h, x);

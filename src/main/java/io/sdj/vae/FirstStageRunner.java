@@ -1,0 +1,117 @@
+package io.sdj.vae;
+
+import io.sdj.runtime.Backend;
+import io.sdj.runtime.CompiledGraph;
+import io.sdj.runtime.GgmlType;
+import io.sdj.runtime.Graph;
+import io.sdj.runtime.Tensor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs a first-stage graph (a VAE or TAESD decoder or encoder) on a backend, for the whole picture or tile by tile
+ * ({@link Tiling}). Tiling is used when {@link VaeTiling#enabled()} asks for it, and also, with a warning in the
+ * log, when the compute memory of the untiled graph — measured with ggml's allocator before anything is allocated —
+ * would exceed the budget (by default the memory the device reports free).
+ */
+public final class FirstStageRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(FirstStageRunner.class);
+    /** Share of the device's free memory an untiled graph may take before the fallback tiles it. */
+    static final double FREE_MEMORY_SHARE = 0.9;
+
+    /** Builds the graph of one picture or tile: input [W, H, C, 1] F32 → output. */
+    @FunctionalInterface
+    public interface GraphFn {
+        Tensor build(Graph g, Tensor input);
+    }
+
+    private final Backend backend;
+    private final VaeTiling tiling;
+    private final String label;
+    private volatile long lastComputeBytes;
+    private volatile int lastTileCount;
+
+    public FirstStageRunner(Backend backend, VaeTiling tiling, String label) {
+        this.backend = backend;
+        this.tiling = tiling == null ? VaeTiling.DEFAULT : tiling;
+        this.label = label;
+    }
+
+    public VaeTiling tiling() {
+        return tiling;
+    }
+
+    /** Latent → image: the output is {@code scale} times larger. */
+    public Planar decode(Planar latent, int scale, GraphFn fn) {
+        return run(latent, scale, true, fn);
+    }
+
+    /** Image → latent (or moments): the output is {@code scale} times smaller. */
+    public Planar encode(Planar image, int scale, GraphFn fn) {
+        return run(image, scale, false, fn);
+    }
+
+    /** The largest compute buffer (bytes) of the last decode or encode: the whole graph's, or one tile's. */
+    public long lastComputeBytes() {
+        return lastComputeBytes;
+    }
+
+    /** Tiles of the last decode or encode (1 when it ran untiled). */
+    public int lastTileCount() {
+        return lastTileCount;
+    }
+
+    /** Compute bytes the untiled graph for this input would need (measured, nothing allocated). */
+    public long measure(Planar input, GraphFn fn) {
+        try (Graph g = new Graph(label)) {
+            Tensor in = g.input("input", GgmlType.F32, input.width(), input.height(), input.channels(), 1);
+            return g.measureComputeBytes(backend, fn.build(g, in));
+        }
+    }
+
+    private Planar run(Planar input, int scale, boolean upscale, GraphFn fn) {
+        boolean tiled = tiling.enabled();
+        if (!tiled) {
+            long need = measure(input, fn);
+            long budget = tiling.memoryBudget() > 0 ? tiling.memoryBudget()
+                    : (long) (backend.freeMemory() * FREE_MEMORY_SHARE);
+            if (need > budget) {
+                LOG.warn("{} of {}x{}: the untiled graph needs {} MiB of compute memory, more than the {} MiB "
+                                + "available on {}; falling back to tiled processing (as with --vae-tiling)", label,
+                        input.width(), input.height(), need >> 20, budget >> 20, backend.device().name());
+                tiled = true;
+            }
+        }
+        if (!tiled) {
+            lastTileCount = 1;
+            return compute(input, fn, true);
+        }
+        int smallW = upscale ? input.width() : input.width() / scale;
+        int smallH = upscale ? input.height() : input.height() / scale;
+        float factor = upscale ? 1.0f : VaeTiling.ENCODE_TILE_FACTOR;
+        int tx = tiling.tileWidth(smallW, factor);
+        int ty = tiling.tileHeight(smallH, factor);
+        float overlap = tiling.effectiveOverlap();
+        int count = Tiling.tileCount(smallW, smallH, tx, ty, overlap);
+        LOG.info("{} of {}x{} in {} tiles of {}x{} latent pixels (overlap {})", label, input.width(), input.height(),
+                count, tx, ty, overlap);
+        lastComputeBytes = 0;
+        lastTileCount = count;
+        return Tiling.run(input, scale, upscale, tx, ty, overlap, t -> compute(t, fn, false),
+                t -> LOG.debug("{}: tile {}/{} at {},{}", label, t.index() + 1, t.count(), t.x(), t.y()));
+    }
+
+    private Planar compute(Planar input, GraphFn fn, boolean whole) {
+        try (Graph g = new Graph(label)) {
+            Tensor in = g.input("input", GgmlType.F32, input.width(), input.height(), input.channels(), 1);
+            Tensor out = fn.build(g, in);
+            try (CompiledGraph c = g.compile(backend, out)) {
+                long bytes = c.computeBytes();
+                lastComputeBytes = whole ? bytes : Math.max(lastComputeBytes, bytes);
+                in.setFloats(input.data());
+                c.compute();
+                return new Planar(out.getFloats(), (int) out.ne(0), (int) out.ne(1), (int) out.ne(2));
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.sdj.pipeline;
+
+import io.sdj.image.PngInfo;
+import io.sdj.model.GoldenModel;
+import io.sdj.model.GoldenTaesd;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Parity with stable-diffusion.cpp for TAESD: every case of ../shared/golden-taesd/cases.tsv (decodes, img2img
+ * encoding, q8_0, previews with --taesd-preview-only and --preview-noisy) runs through the sdj CLI with sd-cli's
+ * exact arguments on the golden SD 1.5 checkpoint and the deterministic random TAESD, and each golden PNG (and the
+ * second output of preview cases) is compared: mean |Δ| ≤ 0.25/255 and max ≤ 4/255 per channel sample.
+ */
+@Tag("slow")
+class TaesdGoldenTest {
+    static final double MEAN_BOUND = GoldenParityTest.MEAN_BOUND;
+    static final int MAX_BOUND = GoldenParityTest.MAX_BOUND;
+
+    static Stream<GoldenTaesd.Case> cases() {
+        List<GoldenTaesd.Case> cases = GoldenTaesd.cases();
+        assertEquals(6, cases.size(), "cases in ../shared/golden-taesd/cases.tsv");
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void matchesGolden(GoldenTaesd.Case c) throws Exception {
+        Path golden = GoldenTaesd.dir();
+        Path model = GoldenModel.path();
+        Path taesd = GoldenTaesd.path();
+        Path work = Files.createTempDirectory("sdj-taesd");
+        Files.copy(golden.resolve("init_taesd_128.png"), work.resolve("init_taesd_128.png"));
+        GoldenRuns.run(c.args(), Map.of("MODEL", model, "TAESD", taesd), work, List.of());
+        List<String> files = c.secondOutput() == null ? List.of(c.file()) : List.of(c.file(), c.secondOutput());
+        StringBuilder failures = new StringBuilder();
+        for (String f : files) {
+            String failure = GoldenRuns.check(golden.resolve(f), work.resolve(f), MEAN_BOUND, MAX_BOUND);
+            if (failure != null) {
+                failures.append(failure).append('\n');
+            }
+        }
+        if (c.file().contains("preview")) {
+            assertTrue(PngInfo.readTextChunks(work.resolve(c.file())).isEmpty(), "previews have no text chunk");
+        }
+        assertTrue(failures.isEmpty(), failures + "(bounds: mean ≤ " + MEAN_BOUND + ", max ≤ " + MAX_BOUND + ")");
+    }
+}
