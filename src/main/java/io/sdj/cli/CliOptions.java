@@ -51,12 +51,22 @@ import java.util.stream.Collectors;
  * @param verbose          debug logging and stack traces
  * @param listDevices      list the ggml devices and exit
  * @param help             print {@link #helpText()} and exit
+ * @param preview          --preview: none (default) or proj (latent-to-RGB projection)
+ * @param previewPath      --preview-path: where the preview image is written (default preview.png)
+ * @param previewInterval  --preview-interval: steps between previews (default 1)
  */
 public record CliOptions(Path model, Path tokenizer, String backend, int threads, GgmlType weightType,
                          String prompt, String negativePrompt, int width, int height, int steps, float cfgScale,
                          SamplerKind sampler, Scheduler scheduler, long seed, RngKind rng, Path initImage,
                          float strength, int clipSkip, int batchCount, String output, int outputBeginIndex,
-                         Prediction prediction, boolean verbose, boolean listDevices, boolean help) {
+                         Prediction prediction, boolean verbose, boolean listDevices, boolean help,
+                         PreviewMode preview, String previewPath, int previewInterval) {
+
+    /** sd-cli's --preview methods; sdj implements none and proj. */
+    public enum PreviewMode { NONE, PROJ }
+
+    /** sd-cli's default preview file. */
+    public static final String DEFAULT_PREVIEW_PATH = "preview.png";
 
     /** sd-cli's default output file. */
     public static final String DEFAULT_OUTPUT = "output.png";
@@ -76,8 +86,7 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
     private static final Set<String> UNSUPPORTED = Set.of("-M", "--mode", "--vae", "--taesd", "--tae", "--control-net",
             "--embd-dir", "--lora-model-dir", "--upscale-model", "--upscale-repeats", "--vae-tiling", "--fa",
             "--diffusion-fa", "--offload-to-cpu", "--mmap", "--clip-on-cpu", "--vae-on-cpu", "--control-net-cpu",
-            "--control-image", "--control-strength", "--mask", "--sampler-rng", "--guidance", "--eta", "--preview",
-            "--preview-path", "--preview-interval", "--color", "--sigmas", "--tensor-type-rules",
+            "--control-image", "--control-strength", "--mask", "--sampler-rng", "--guidance", "--eta", "--preview-noisy", "--color", "--sigmas", "--tensor-type-rules",
             "--clip_l", "--clip_g", "--t5xxl", "--llm", "--diffusion-model", "--ref-image", "-r", "--canny",
             "--img-cfg-scale", "--slg-scale", "--skip-layers", "--skip-layer-start", "--skip-layer-end",
             "--timestep-shift", "--flow-shift", "--cache-mode", "--photo-maker", "--vae-tile-size",
@@ -151,6 +160,9 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
         }
         if (output.isEmpty()) {
             throw new UsageException("--output: must not be empty");
+        }
+        if (previewPath.isEmpty()) {
+            throw new UsageException("--preview-path: must not be empty");
         }
         if (backend.isBlank()) {
             throw new UsageException("--backend: must not be empty (cpu, vulkan, cuda, best or a device name)");
@@ -372,6 +384,18 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
                             }
                             b.outputBeginIndex = n;
                         }),
+                new Flag(null, "--preview", "<method>", "preview method while sampling: none or proj (the latent\n"
+                        + "projected to RGB, 1/8 size) (default: none)", (b, v) -> b.preview = previewMode(v)),
+                new Flag(null, "--preview-path", "<path>", "where the preview image is written (default:\n"
+                        + "./preview.png)", (b, v) -> b.previewPath = v.text()),
+                new Flag(null, "--preview-interval", "<int>", "steps between previews, >= 1 (default: 1)",
+                        (b, v) -> {
+                            int n = v.asInt();
+                            if (n < 1) {
+                                throw new UsageException(v.flag() + ": must be at least 1, got " + n);
+                            }
+                            b.previewInterval = n;
+                        }),
                 new Flag(null, "--backend", "<name>", "where to compute: cpu, vulkan, cuda, a device name such as\n"
                         + "Vulkan0, or best = the first hardware GPU, else the CPU\n(default: best)",
                         (b, v) -> b.backend = v.text()),
@@ -383,6 +407,16 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
                 new Flag("-v", "--verbose", null, "print extra info (debug log, stack traces on errors)",
                         (b, v) -> b.verbose = true),
                 new Flag("-h", "--help", null, "show this help message and exit", (b, v) -> b.help = true));
+    }
+
+    private static PreviewMode previewMode(Value v) {
+        return switch (v.text()) {
+            case "none" -> PreviewMode.NONE;
+            case "proj" -> PreviewMode.PROJ;
+            case "tae", "vae" -> throw new UsageException(v.flag() + ": " + v.text()
+                    + " is an sd-cli preview method sdj does not implement; sdj takes none or proj");
+            default -> throw new UsageException(v.flag() + ": unknown method '" + v.text() + "'; expected none or proj");
+        };
     }
 
     private static GgmlType weightType(String name) {
@@ -422,11 +456,15 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
         private boolean verbose;
         private boolean listDevices;
         private boolean help;
+        private PreviewMode preview = PreviewMode.NONE;
+        private String previewPath = DEFAULT_PREVIEW_PATH;
+        private int previewInterval = 1;
 
         CliOptions build() {
             return new CliOptions(model, tokenizer, backend, threads, weightType, prompt, negativePrompt, width,
                     height, steps, cfgScale, sampler, scheduler, seed, rng, initImage, strength, clipSkip, batchCount,
-                    output, outputBeginIndex, prediction, verbose, listDevices, help);
+                    output, outputBeginIndex, prediction, verbose, listDevices, help, preview, previewPath,
+                    previewInterval);
         }
     }
 }

@@ -8,6 +8,7 @@ import io.sdj.pipeline.CancellationToken;
 import io.sdj.pipeline.GeneratedImage;
 import io.sdj.pipeline.GenerationRequest;
 import io.sdj.pipeline.GenerationResult;
+import io.sdj.pipeline.ProgressListener;
 import io.sdj.pipeline.StableDiffusion;
 import io.sdj.pipeline.Timings;
 import io.sdj.runtime.Backend;
@@ -137,7 +138,7 @@ public final class Main {
             progress.endLine();
             out.printf(Locale.ROOT, "model: %s, %s-prediction, latent %s%n", sd.family().displayName(),
                     sd.prediction().name().toLowerCase(Locale.ROOT), sd.latentFormat());
-            GenerationResult result = sd.generate(request, progress, new CancellationToken());
+            GenerationResult result = sd.generate(request, withPreviews(o, progress), new CancellationToken());
             List<String> names = OutputNames.names(o.output(), result.images().size(), o.outputBeginIndex());
             List<String> saved = new ArrayList<>();
             for (GeneratedImage image : result.images()) {
@@ -148,10 +149,32 @@ public final class Main {
                         image.image().getHeight());
             }
             out.println(summary(sd, result.timings(), result.images().size(), (System.nanoTime() - start) / 1e9,
-                    sd.backend().device()));
+                    sd.device()));
             out.flush();
         }
         return EXIT_OK;
+    }
+
+    /** The progress printer, with --preview proj writing each preview to --preview-path. */
+    private static ProgressListener withPreviews(CliOptions o, ProgressPrinter progress) {
+        if (o.preview() == CliOptions.PreviewMode.NONE) {
+            return progress;
+        }
+        Path path = Path.of(o.previewPath());
+        return ProgressListener.withPreviews(progress, o.previewInterval(), p -> {
+            try {
+                Path parent = path.toAbsolutePath().getParent();
+                if (parent != null) {
+                    Files.createDirectories(parent);
+                }
+                if (!ImageIO.write(p.rgb(), OutputNames.formatOf(o.previewPath()) == OutputNames.Format.JPEG
+                        ? "jpeg" : "png", path.toFile())) {
+                    throw new SdjException("cannot write preview " + path + ": no image writer");
+                }
+            } catch (IOException e) {
+                throw new SdjException("cannot write preview " + path + ": " + e, e);
+            }
+        });
     }
 
     /** The request for the options: size from -W/-H, else from the init image, else 512. */

@@ -12,27 +12,50 @@ public final class CompiledGraph implements AutoCloseable {
     private final Graph graph;
     private final Backend backend;
     private final MemorySegment cgraph;
+    private final NodeList nodes;
     private MemorySegment allocator;
+
+    /** The context that holds a compiled graph's node and leaf lists. */
+    private static final class NodeList extends GgmlContext {
+        private final String label;
+
+        NodeList(String label, long nodes) {
+            super(Graph.graphOverhead(nodes) + 1024);
+            this.label = label;
+        }
+
+        @Override
+        public String describe() {
+            return "node list of " + label;
+        }
+    }
 
     CompiledGraph(Graph graph, Backend backend, Tensor... outputs) {
         if (outputs.length == 0) {
             throw new GgmlException("compile " + graph.describe() + ": no outputs given");
         }
+        for (Tensor t : outputs) {
+            t.ptr();
+        }
         this.graph = graph;
         this.backend = backend;
-        this.cgraph = ggml_h.ggml_new_graph_custom(graph.ctx(), graph.size(), false);
+        // the node list lives in its own context, sized for every tensor the graph can reach, so that ggml's
+        // "too many nodes" assertion cannot fire whatever the model's layer count
+        long bound = graph.nodeBound() + outputs.length;
+        if (bound > Integer.MAX_VALUE / 4) {
+            throw new GgmlException(graph.describe() + " has too many tensors (" + bound + ")");
+        }
+        this.nodes = new NodeList(graph.describe(), bound);
+        this.cgraph = ggml_h.ggml_new_graph_custom(nodes.ctx(), bound, false);
         for (Tensor t : outputs) {
             ggml_h.ggml_set_output(t.ptr());
             ggml_h.ggml_build_forward_expand(cgraph, t.ptr());
-        }
-        int nodes = ggml_h.ggml_graph_n_nodes(cgraph);
-        if (nodes >= graph.size()) {
-            throw new GgmlException(graph.describe() + " has " + nodes + " nodes, more than its size " + graph.size());
         }
         allocator = ggml_h.ggml_gallocr_new(ggml_h.ggml_backend_get_default_buffer_type(backend.handle()));
         if (!ggml_h.ggml_gallocr_alloc_graph(allocator, cgraph)) {
             ggml_h.ggml_gallocr_free(allocator);
             allocator = MemorySegment.NULL;
+            nodes.close();
             throw new GgmlException("could not allocate compute memory for " + graph.describe() + " on " + backend.device().name());
         }
     }
@@ -70,5 +93,6 @@ public final class CompiledGraph implements AutoCloseable {
             ggml_h.ggml_gallocr_free(allocator);
             allocator = MemorySegment.NULL;
         }
+        nodes.close();
     }
 }
