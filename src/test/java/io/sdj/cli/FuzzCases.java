@@ -437,7 +437,7 @@ final class FuzzCases {
             switch (r.nextInt(10)) {
                 case 0 -> { int v = pick(r, 1, 10, 1000, 49406, 49407, 50000); b.vocab(v); what.append("vocab ").append(v); }
                 case 1 -> { int v = pick(r, 1, 16, 76, 78, 100); b.positions(v); what.append("positions ").append(v); }
-                case 2 -> { int v = pick(r, 0, 1, 3); b.clipLayers(v); what.append("clip layers ").append(v); }
+                case 2 -> { int v = pick(r, 0, 1, 3, 3, 300, 1200); b.clipLayers(v); what.append("clip layers ").append(v); }
                 case 3 -> { int v = pick(r, 0, 2, 3); b.numResBlocks(v); what.append("res blocks ").append(v); }
                 case 4 -> { int v = pick(r, 1, 3, 8); b.inChannels(v); what.append("in channels ").append(v); }
                 case 5 -> { int v = pick(r, 1, 3, 8); b.outChannels(v); what.append("out channels ").append(v); }
