@@ -49,14 +49,52 @@ public final class CompiledGraph implements AutoCloseable {
         this.cgraph = ggml_h.ggml_new_graph_custom(nodes.ctx(), bound, false);
         for (Tensor t : outputs) {
             ggml_h.ggml_set_output(t.ptr());
-            ggml_h.ggml_build_forward_expand(cgraph, t.ptr());
         }
+        expand(cgraph, outputs, bound);
         allocator = ggml_h.ggml_gallocr_new(ggml_h.ggml_backend_get_default_buffer_type(backend.handle()));
         if (!ggml_h.ggml_gallocr_alloc_graph(allocator, cgraph)) {
             ggml_h.ggml_gallocr_free(allocator);
             allocator = MemorySegment.NULL;
             nodes.close();
             throw new GgmlException("could not allocate compute memory for " + graph.describe() + " on " + backend.device().name());
+        }
+    }
+
+    /** Native stack per tensor the graph can reach: generous for ggml's recursive visit of a node's sources. */
+    private static final long STACK_BYTES_PER_TENSOR = 1024;
+
+    /**
+     * ggml_build_forward_expand visits sources recursively, one native frame per level of the graph's depth; a
+     * deep model (many blocks in a chain) overflows an ordinary thread's stack and the process dies with SIGSEGV.
+     * The expansion therefore runs on a thread whose stack is sized for the deepest graph the tensors allow.
+     */
+    private static void expand(MemorySegment cgraph, Tensor[] outputs, long tensors) {
+        long stack = Math.max(8L << 20, tensors * STACK_BYTES_PER_TENSOR);
+        RuntimeException[] failure = new RuntimeException[1];
+        Thread t = Thread.ofPlatform().name("sdj-graph-expand").stackSize(stack).unstarted(() -> {
+            try {
+                for (Tensor o : outputs) {
+                    ggml_h.ggml_build_forward_expand(cgraph, o.ptr());
+                }
+            } catch (RuntimeException e) {
+                failure[0] = e;
+            }
+        });
+        t.start();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // the expansion cannot be abandoned half-way: the graph is in use
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (failure[0] != null) {
+            throw failure[0];
         }
     }
 

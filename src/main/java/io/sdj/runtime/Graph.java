@@ -2,7 +2,6 @@ package io.sdj.runtime;
 
 import io.sdj.ggml.ggml_h;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -365,9 +364,7 @@ public final class Graph extends GgmlContext {
 
     /** Marks a tensor's name for debugging; returns it. */
     public Tensor named(Tensor t, String name) {
-        try (Arena a = Arena.ofConfined()) {
-            ggml_h.ggml_set_name(own(t), a.allocateFrom(name));
-        }
-        return t;
+        own(t);
+        return t.name(name);
     }
 }

@@ -82,6 +82,24 @@ class RobustCliTest {
         assertTrue((System.nanoTime() - t0) < 10_000_000_000L, "refused from the header, not after decoding");
     }
 
+    /**
+     * The deepest U-Net the configuration accepts (64 transformer blocks per site): its graph is deeper than an
+     * ordinary thread's native stack allows for ggml's recursive graph expansion (that was a SIGSEGV), and has more
+     * nodes than the default graph size (that was a ggml assertion).
+     */
+    @Test
+    void theDeepestAcceptedModelGenerates() {
+        Path deep = io.sdj.model.TinySd15Writer.builder().vaeChMult(1, 1, 1, 1)
+                .transformerDepth(io.sdj.model.UnetConfig.MAX_DEPTH).write(dir.resolve("deep.safetensors"));
+        String[] a = args();
+        a[1] = deep.toString();
+        a[7] = "1";
+        a[9] = "16";
+        a[11] = "16";
+        CliRun r = CliRun.of(a);
+        assertEquals(0, r.status(), r.err());
+    }
+
     @Test
     void theLargestSizeIsRefusedForMemoryNotAttempted() {
         CliRun r = CliRun.of(args("-W", "16384", "-H", "16384"));

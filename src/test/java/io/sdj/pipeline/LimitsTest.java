@@ -33,6 +33,10 @@ class LimitsTest {
                 () -> SizeLimits.check(SD1, 16384, 16384, 1, false, 1L << 40, GPU_16G));
         assertEquals("width", e.parameter());
         assertTrue(e.getMessage().contains("compute memory") && e.getMessage().contains("GPU0"), e.getMessage());
+        InvalidParameterException four = assertThrows(InvalidParameterException.class,
+                () -> SizeLimits.check(SD1, 4096, 4096, 1, false, 1L << 40, GPU_16G));
+        assertEquals("width: 4096x4096 needs at least 2048.0 GiB of compute memory for this model; GPU0 has 16.0 GiB"
+                + " (use a smaller size)", four.getMessage());
     }
 
     @Test
@@ -40,7 +44,8 @@ class LimitsTest {
         InvalidParameterException size = assertThrows(InvalidParameterException.class,
                 () -> SizeLimits.check(SD1, 4096, 4096, 1, false, 64L << 20, null));
         assertEquals("width", size.parameter());
-        assertTrue(size.getMessage().contains("Java heap"), size.getMessage());
+        assertEquals("width: 4096x4096 x 1 image(s) need at least 512 MiB of Java heap; this JVM has 64 MiB (raise"
+                + " -Xmx, or ask for fewer or smaller images)", size.getMessage());
         InvalidParameterException batch = assertThrows(InvalidParameterException.class,
                 () -> SizeLimits.check(SD1, 1024, 1024, 256, false, 512L << 20, null));
         assertEquals("batch_count", batch.parameter());
