@@ -103,6 +103,7 @@ public final class StableDiffusion implements AutoCloseable {
         try (TensorSource file = SafetensorsFile.open(b.model)) {
             this.family = ModelFamilies.detect(file);
             this.config = family.configure(file);
+            checkLatentChannels(b.model, config);
             SigmaTable table = sigmaTable(file);
             // after the file's checks: a broken file fails before the tokenizer is parsed
             this.tokenizer = loadTokenizer(b);
@@ -144,6 +145,22 @@ public final class StableDiffusion implements AutoCloseable {
                 family.displayName(), prediction().name().toLowerCase(Locale.ROOT), family.latentFormat(),
                 config.describe(), String.format(Locale.ROOT, "%.2f", loadSeconds), weights.bufferBytes() >> 20,
                 backend.device().name());
+    }
+
+    /**
+     * The U-Net's input, its output and the VAE's latent must have one channel count (text-to-image checkpoints);
+     * otherwise the sampler, the prediction probe and the decoder would index past their buffers.
+     */
+    private static void checkLatentChannels(Path file, ModelConfig c) {
+        int in = c.unet().inChannels();
+        int out = c.unet().outChannels();
+        int latent = c.vae().embedDim();
+        if (in != out || out != latent) {
+            throw new io.sdj.model.ModelFormatException(file, "latent channel counts disagree: the U-Net takes " + in
+                    + " (model.diffusion_model.input_blocks.0.0.weight) and predicts " + out
+                    + " (model.diffusion_model.out.2.weight), the VAE's latent has " + latent
+                    + " (first_stage_model.post_quant_conv.weight); all three must agree");
+        }
     }
 
     /** Largest tokenizer file read (CLIP's merges.txt is 525 KB). */

@@ -29,12 +29,12 @@ import java.util.zip.CRC32;
  * (NaN, infinities, random bytes), whole tiny models of odd shapes, the PNG init image (IHDR sizes with a valid CRC,
  * flipped bytes, truncation, other formats) and the CLI arguments.
  */
-final class FuzzCases {
+public final class FuzzCases {
     /** The kinds of mutation, in the order {@link #kindOf} draws them. */
-    enum Kind { HEADER_TEXT, HEADER_STRUCTURE, DATA, MODEL_SHAPE, INIT_IMAGE, ARGUMENTS }
+    public enum Kind { HEADER_TEXT, HEADER_STRUCTURE, DATA, MODEL_SHAPE, INIT_IMAGE, ARGUMENTS }
 
     /** One case: what was mutated and the command line. */
-    record Case(int index, Kind kind, String what, String[] args) {
+    public record Case(int index, Kind kind, String what, String[] args) {
     }
 
     private final Path work;
@@ -50,7 +50,7 @@ final class FuzzCases {
     }
 
     /** Opens a work folder holding base.safetensors (the CLI test's tiny model) and base.png (32×32). */
-    FuzzCases(Path work, Path merges) {
+    public FuzzCases(Path work, Path merges) {
         this.work = work;
         this.merges = merges;
         try {
@@ -105,9 +105,9 @@ final class FuzzCases {
 
     private static final Kind[] KINDS = Kind.values();
     /** Relative frequency of each kind (fast-failing kinds more often than those that generate). */
-    private static final int[] WEIGHTS = {30, 22, 3, 3, 17, 25};
+    private static final int[] WEIGHTS = {28, 22, 3, 5, 17, 25};
 
-    static Kind kindOf(SplittableRandom r) {
+    public static Kind kindOf(SplittableRandom r) {
         int total = 0;
         for (int w : WEIGHTS) {
             total += w;
@@ -123,7 +123,7 @@ final class FuzzCases {
     }
 
     /** Case {@code index} of the run with {@code seed}: writes its files and returns its command line. */
-    Case make(long seed, int index) {
+    public Case make(long seed, int index) {
         SplittableRandom r = new SplittableRandom(seed * 0x9e3779b97f4a7c15L + index);
         Kind kind = kindOf(r);
         try {
@@ -430,14 +430,16 @@ final class FuzzCases {
     // --- whole models of odd shapes ------------------------------------------------------------------------------
 
     private Case modelShape(int index, SplittableRandom r) throws IOException {
-        TinySd15Writer.Builder b = TinySd15Writer.builder().vaeChMult(1, 1, 1, 1).seed(index);
-        StringBuilder what = new StringBuilder();
+        int family = r.nextInt(4);
+        TinySd15Writer.Builder b = (family == 2 ? TinySd15Writer.sd2() : family == 3 ? TinySd15Writer.sdxl()
+                : TinySd15Writer.builder()).vaeChMult(1, 1, 1, 1).seed(index);
+        StringBuilder what = new StringBuilder(family == 2 ? "SD2; " : family == 3 ? "SDXL; " : "SD1; ");
         int n = 1 + r.nextInt(3);
         for (int k = 0; k < n; k++) {
             switch (r.nextInt(10)) {
                 case 0 -> { int v = pick(r, 1, 10, 1000, 49406, 49407, 50000); b.vocab(v); what.append("vocab ").append(v); }
                 case 1 -> { int v = pick(r, 1, 16, 76, 78, 100); b.positions(v); what.append("positions ").append(v); }
-                case 2 -> { int v = pick(r, 0, 1, 3, 3, 300, 1200); b.clipLayers(v); what.append("clip layers ").append(v); }
+                case 2 -> { int v = pick(r, 0, 1, 3, 3, 256, 257); b.clipLayers(v); what.append("clip layers ").append(v); }
                 case 3 -> { int v = pick(r, 0, 2, 3); b.numResBlocks(v); what.append("res blocks ").append(v); }
                 case 4 -> { int v = pick(r, 1, 3, 8); b.inChannels(v); what.append("in channels ").append(v); }
                 case 5 -> { int v = pick(r, 1, 3, 8); b.outChannels(v); what.append("out channels ").append(v); }

@@ -38,7 +38,7 @@ public final class FuzzChild {
         report.println("DONE");
     }
 
-    static String outcome(FuzzCases.Case c) {
+    public static String outcome(FuzzCases.Case c) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int status;

@@ -100,6 +100,19 @@ class RobustCliTest {
         assertEquals(0, r.status(), r.err());
     }
 
+    /** Found by the fuzz test: SD 2.x's prediction probe indexed past the U-Net output of a 3-channel model. */
+    @Test
+    void latentChannelCountsThatDisagreeAreAFileError() {
+        Path odd = io.sdj.model.TinySd15Writer.sd2().vaeChMult(1, 1, 1, 1).outChannels(3)
+                .write(dir.resolve("sd2-out3.safetensors"));
+        String[] a = args();
+        a[1] = odd.toString();
+        CliRun r = CliRun.of(a);
+        assertEquals(Main.EXIT_FAILURE, r.status(), r.err());
+        assertTrue(r.err().contains("latent channel counts disagree: the U-Net takes 4") && r.err().contains("predicts 3"),
+                r.err());
+    }
+
     @Test
     void theLargestSizeIsRefusedForMemoryNotAttempted() {
         CliRun r = CliRun.of(args("-W", "16384", "-H", "16384"));
