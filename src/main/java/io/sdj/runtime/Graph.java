@@ -235,7 +235,24 @@ public final class Graph extends GgmlContext {
                     + kernel.ne(2) + " input channels, input " + input.name() + " " + Arrays.toString(input.ne())
                     + " has " + input.ne(2));
         }
+        requireConvOutput(kernel, input, stride0, stride1, pad0, pad1, dil0, dil1);
         return wrap(ggml_h.ggml_conv_2d(opCtx(), own(kernel), own(input), stride0, stride1, pad0, pad1, dil0, dil1));
+    }
+
+    /** ggml asserts when a kernel does not fit the padded input; say so in Java instead. */
+    private static void requireConvOutput(Tensor kernel, Tensor input, int s0, int s1, int p0, int p1, int d0, int d1) {
+        if (s0 < 1 || s1 < 1 || d0 < 1 || d1 < 1 || p0 < 0 || p1 < 0) {
+            throw new GgmlException("conv2d: strides and dilations must be positive and paddings non-negative, got"
+                    + " stride " + s0 + "x" + s1 + ", padding " + p0 + "x" + p1 + ", dilation " + d0 + "x" + d1);
+        }
+        long ow = (input.ne(0) + 2L * p0 - d0 * (kernel.ne(0) - 1) - 1) / s0 + 1;
+        long oh = (input.ne(1) + 2L * p1 - d1 * (kernel.ne(1) - 1) - 1) / s1 + 1;
+        if (input.ne(0) + 2L * p0 - d0 * (kernel.ne(0) - 1) - 1 < 0 || input.ne(1) + 2L * p1 - d1 * (kernel.ne(1) - 1) - 1 < 0
+                || ow < 1 || oh < 1) {
+            throw new GgmlException("conv2d: kernel " + kernel.name() + " " + Arrays.toString(kernel.ne())
+                    + " does not fit input " + input.name() + " " + Arrays.toString(input.ne()) + " with padding "
+                    + p0 + "x" + p1);
+        }
     }
 
     /** Direct 2-D convolution without im2col (ggml_conv_2d_direct). */
@@ -243,16 +260,23 @@ public final class Graph extends GgmlContext {
         if (kernel.ne(2) != input.ne(2)) {
             throw new GgmlException("conv2d: kernel expects " + kernel.ne(2) + " input channels, input has " + input.ne(2));
         }
+        requireConvOutput(kernel, input, stride0, stride1, pad0, pad1, dil0, dil1);
         return wrap(ggml_h.ggml_conv_2d_direct(opCtx(), own(kernel), own(input), stride0, stride1, pad0, pad1, dil0, dil1));
     }
 
     /** Nearest-neighbour upscaling of the two innermost dimensions by an integer factor. */
     public Tensor upscaleNearest(Tensor a, int factor) {
+        if (factor < 1) {
+            throw new GgmlException("upscale: factor must be positive, got " + factor);
+        }
         return wrap(ggml_h.ggml_upscale(opCtx(), own(a), factor, 0));
     }
 
     /** Zero padding at the end of each dimension. */
     public Tensor pad(Tensor a, int p0, int p1, int p2, int p3) {
+        if (p0 < 0 || p1 < 0 || p2 < 0 || p3 < 0) {
+            throw new GgmlException("pad: paddings must be non-negative, got " + p0 + ", " + p1 + ", " + p2 + ", " + p3);
+        }
         return wrap(ggml_h.ggml_pad(opCtx(), own(a), p0, p1, p2, p3));
     }
 

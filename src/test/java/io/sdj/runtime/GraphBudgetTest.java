@@ -48,6 +48,19 @@ class GraphBudgetTest {
     }
 
     @Test
+    void aKernelLargerThanThePaddedInputIsAJavaException() {
+        try (Graph g = new Graph("conv")) {
+            Tensor kernel = g.input("k", GgmlType.F16, 5, 5, 2, 3);
+            Tensor x = g.input("x", GgmlType.F32, 2, 2, 2, 1);
+            GgmlException e = assertThrows(GgmlException.class, () -> g.conv2d(kernel, x, 1, 1, 1, 1, 1, 1));
+            assertTrue(e.getMessage().contains("does not fit"), e.getMessage());
+            assertThrows(GgmlException.class, () -> g.conv2d(kernel, x, 0, 1, 1, 1, 1, 1));
+            assertThrows(GgmlException.class, () -> g.upscaleNearest(x, 0));
+            assertThrows(GgmlException.class, () -> g.pad(x, -1, 0, 0, 0));
+        }
+    }
+
+    @Test
     void aNonPositiveSizeIsRefused() {
         assertThrows(GgmlException.class, () -> new Graph("zero", 0));
     }
