@@ -123,7 +123,9 @@ public final class StableDiffusion implements AutoCloseable {
             this.weights = ws;
             this.conditioner = cond;
             this.unet = dm;
-        } catch (RuntimeException e) {
+            this.vae = new VaeRunner(family.autoencoder(config, ws), be);
+            this.device = be.device();
+        } catch (RuntimeException | Error e) { // nothing native may outlive a failed load
             if (dm != null) {
                 dm.close();
             }
@@ -138,8 +140,6 @@ public final class StableDiffusion implements AutoCloseable {
             }
             throw e;
         }
-        this.vae = new VaeRunner(family.autoencoder(config, weights), backend);
-        this.device = backend.device();
         this.loadSeconds = (System.nanoTime() - start) / 1e9;
         LOG.info("loaded {}: {}, {}-prediction, latent {} {} in {} s: {} MiB of weights on {}", modelPath.getFileName(),
                 family.displayName(), prediction().name().toLowerCase(Locale.ROOT), family.latentFormat(),

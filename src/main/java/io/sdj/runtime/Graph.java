@@ -22,6 +22,7 @@ public final class Graph extends GgmlContext {
     private final int size;
     private final String label;
     private final long tensorBudget;
+    private final long tensorBytes = tensorOverhead();
     private final Set<Long> foreign = new HashSet<>();
 
     /** A graph of up to {@link #DEFAULT_SIZE} nodes. */
@@ -35,17 +36,17 @@ public final class Graph extends GgmlContext {
      * is sized when the graph is compiled, so it never overflows.
      */
     public Graph(String label, int size) {
-        super(tensorBudget(size));
         if (size < 1) {
             throw new GgmlException("graph size must be positive, got " + size);
         }
+        super(tensorBudget(size));
         this.size = size;
         this.label = label;
         this.tensorBudget = tensorBudget(size);
     }
 
     private static long tensorBudget(int size) {
-        return tensorOverhead() * (2L * Math.max(size, 1) + 16);
+        return tensorOverhead() * (2L * size + 16);
     }
 
     static long graphOverhead(long size) {
@@ -60,8 +61,8 @@ public final class Graph extends GgmlContext {
     private MemorySegment opCtx() {
         MemorySegment c = ctx();
         long used = ggml_h.ggml_used_mem(c);
-        if (used + TENSORS_PER_OP * tensorOverhead() > tensorBudget) {
-            throw new GgmlException(describe() + " needs more than its " + (tensorBudget / tensorOverhead())
+        if (used + TENSORS_PER_OP * tensorBytes > tensorBudget) {
+            throw new GgmlException(describe() + " needs more than its " + (tensorBudget / tensorBytes)
                     + " tensors: the model has more layers than a graph of size " + size + " holds");
         }
         return c;
@@ -69,7 +70,7 @@ public final class Graph extends GgmlContext {
 
     /** Tensors created in this graph's context so far (operations, views, inputs). */
     long tensorCount() {
-        return ggml_h.ggml_used_mem(ctx()) / tensorOverhead();
+        return ggml_h.ggml_used_mem(ctx()) / tensorBytes;
     }
 
     /**
@@ -83,10 +84,6 @@ public final class Graph extends GgmlContext {
     @Override
     public String describe() {
         return "graph '" + label + "'";
-    }
-
-    int size() {
-        return size;
     }
 
     /** Allocates this graph's tensors on {@code backend}; computing then needs only the inputs set. */

@@ -95,7 +95,9 @@ class FuzzTest {
         assertTrue(bad.isEmpty(), bad.size() + " cases crashed, hung or gave an untyped error (seed " + SEED + "):" + report);
         long typed = all.stream().filter(o -> o.outcome().equals("TYPED")).count();
         long ok = all.stream().filter(o -> o.outcome().equals("OK")).count();
-        assertTrue(typed > cases / 4 && ok > cases / 20, "the mix should both fail and succeed: " + counts);
+        if (cases >= 500) { // a reproduction of a few cases need not have the mix
+            assertTrue(typed > cases / 4 && ok > cases / 20, "the mix should both fail and succeed: " + counts);
+        }
     }
 
     /** Runs cases [from, to) in as many child JVMs as it takes: one dies or hangs, the next starts after it. */
