@@ -39,24 +39,31 @@ public final class FuzzCases {
 
     private final Path work;
     private final Path merges;
-    private final byte[] baseModel;
     private final byte[] basePng;
-    private final List<Entry> entries;
-    private final Map<String, String> metadata;
-    private final long dataStart;
+    private final List<Base> bases = new ArrayList<>();
+
+    /** A valid tiny model the file mutations start from: its bytes, where its data starts, and its header parsed. */
+    private record Base(String family, byte[] bytes, long dataStart, List<Entry> entries, Map<String, String> metadata) {
+    }
 
     /** One tensor of the base model: header fields and its bytes. */
     private record Entry(String name, String dtype, long[] shape, byte[] data) {
     }
 
-    /** Opens a work folder holding base.safetensors (the CLI test's tiny model) and base.png (32×32). */
+    /**
+     * Opens a work folder holding base.safetensors (the CLI test's tiny SD 1.x model), base-sd2.safetensors and
+     * base-sdxl.safetensors (tiny SD 2.x and SDXL models with the same VAE), and base.png (32×32).
+     */
     public FuzzCases(Path work, Path merges) {
         this.work = work;
         this.merges = merges;
         try {
             Path model = CliRun.tinyModel(work);
             Files.move(model, work.resolve("base.safetensors"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            baseModel = Files.readAllBytes(work.resolve("base.safetensors"));
+            bases.add(base("SD1", work.resolve("base.safetensors")));
+            bases.add(base("SD2", TinySd15Writer.sd2().vaeChMult(1, 1, 1, 1).write(work.resolve("base-sd2.safetensors"))));
+            bases.add(base("SDXL", TinySd15Writer.sdxl().vaeChMult(1, 1, 1, 1)
+                    .write(work.resolve("base-sdxl.safetensors"))));
             BufferedImage img = new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB);
             for (int y = 0; y < 32; y++) {
                 for (int x = 0; x < 32; x++) {
@@ -70,11 +77,15 @@ public final class FuzzCases {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static Base base(String family, Path file) throws IOException {
+        byte[] baseModel = Files.readAllBytes(file);
         long headerLength = ByteBuffer.wrap(baseModel, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-        dataStart = 8 + headerLength;
+        long dataStart = 8 + headerLength;
         String header = new String(baseModel, 8, (int) headerLength, StandardCharsets.UTF_8);
-        entries = new ArrayList<>();
-        metadata = new LinkedHashMap<>();
+        List<Entry> entries = new ArrayList<>();
+        Map<String, String> metadata = new LinkedHashMap<>();
         JsonValue.JsonObject root = (JsonValue.JsonObject) JsonParser.parse(header);
         root.members().forEach((name, v) -> {
             JsonValue.JsonObject o = (JsonValue.JsonObject) v;
@@ -91,6 +102,13 @@ public final class FuzzCases {
             byte[] data = java.util.Arrays.copyOfRange(baseModel, (int) (dataStart + begin), (int) (dataStart + end));
             entries.add(new Entry(name, dtype, s, data));
         });
+        return new Base(family, baseModel, dataStart, entries, metadata);
+    }
+
+    /** SD 1.x half of the time, SD 2.x and SDXL a quarter each. */
+    private Base pickBase(SplittableRandom r) {
+        int x = r.nextInt(4);
+        return bases.get(x < 2 ? 0 : x - 1);
     }
 
     Path work() {
@@ -157,6 +175,9 @@ public final class FuzzCases {
             "F8_E4M3", "F8_E5M2", "Q4_0", "", "f16", "F16 "};
 
     private Case headerText(int index, SplittableRandom r) throws IOException {
+        Base base = pickBase(r);
+        byte[] baseModel = base.bytes();
+        long dataStart = base.dataStart();
         int headerLength = (int) (dataStart - 8);
         String header = new String(baseModel, 8, headerLength, StandardCharsets.UTF_8);
         StringBuilder h = new StringBuilder(header);
@@ -237,7 +258,7 @@ public final class FuzzCases {
             what = "truncated at " + at + " of " + (8 + json.length + data.length);
         }
         Files.write(caseModel(), file);
-        return run(index, Kind.HEADER_TEXT, what, baseArgs(caseModel().toString()));
+        return run(index, Kind.HEADER_TEXT, base.family() + ": " + what, baseArgs(caseModel().toString()));
     }
 
     private static List<int[]> spans(String s, String regex) {
@@ -252,8 +273,9 @@ public final class FuzzCases {
     // --- the header as structure -------------------------------------------------------------------------------
 
     private Case headerStructure(int index, SplittableRandom r) throws IOException {
-        List<Entry> list = new ArrayList<>(entries);
-        Map<String, String> meta = new LinkedHashMap<>(metadata);
+        Base base = pickBase(r);
+        List<Entry> list = new ArrayList<>(base.entries());
+        Map<String, String> meta = new LinkedHashMap<>(base.metadata());
         int pick = r.nextInt(list.size());
         Entry e = list.get(pick);
         String what;
@@ -324,7 +346,7 @@ public final class FuzzCases {
             }
         }
         Files.write(caseModel(), safetensors(list, meta));
-        return run(index, Kind.HEADER_STRUCTURE, what, baseArgs(caseModel().toString()));
+        return run(index, Kind.HEADER_STRUCTURE, base.family() + ": " + what, baseArgs(caseModel().toString()));
     }
 
     private static long[] reshapeSameCount(long[] shape, SplittableRandom r) {
@@ -399,6 +421,9 @@ public final class FuzzCases {
     // --- the data ----------------------------------------------------------------------------------------------
 
     private Case data(int index, SplittableRandom r) throws IOException {
+        Base base = pickBase(r);
+        byte[] baseModel = base.bytes();
+        long dataStart = base.dataStart();
         byte[] file = baseModel.clone();
         long dataLength = baseModel.length - dataStart;
         String[] patterns = {"nan", "inf", "random", "zero", "max"};
@@ -424,7 +449,7 @@ public final class FuzzCases {
         if (r.nextBoolean()) {
             args.addAll(List.of("-i", work.resolve("base.png").toString()));
         }
-        return run(index, Kind.DATA, runs + " runs of " + p + " f16 values", args);
+        return run(index, Kind.DATA, base.family() + ": " + runs + " runs of " + p + " f16 values", args);
     }
 
     // --- whole models of odd shapes ------------------------------------------------------------------------------
@@ -454,9 +479,10 @@ public final class FuzzCases {
             b.write(caseModel());
         } catch (RuntimeException e) {
             // the writer's own configuration checks refused it: the file is then the base model with one tensor gone
-            Files.write(caseModel(), safetensors(entries.subList(1, entries.size()), metadata));
+            Base base = bases.getFirst();
+            Files.write(caseModel(), safetensors(base.entries().subList(1, base.entries().size()), base.metadata()));
             what.append("(writer refused: ").append(e.getMessage()).append("; base model without ")
-                    .append(entries.getFirst().name()).append(')');
+                    .append(base.entries().getFirst().name()).append(')');
         }
         return run(index, Kind.MODEL_SHAPE, what.toString(), baseArgs(caseModel().toString()));
     }
@@ -618,9 +644,11 @@ public final class FuzzCases {
             }
             what.append("; ");
         }
-        // never let an -o survive that points outside the work folder (a removed flag can shift values)
+        // never let an -o survive that points outside the work folder or at a base file (a removed flag can shift
+        // values)
         for (int i = 0; i + 1 < args.size(); i++) {
-            if (writes(args.get(i)) && !args.get(i + 1).startsWith(work.toString())) {
+            String v = args.get(i + 1);
+            if (writes(args.get(i)) && (!v.startsWith(work.toString()) || v.contains("base"))) {
                 args.set(i + 1, work.resolve("shifted.png").toString());
             }
         }
