@@ -393,8 +393,8 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
                         (b, v) -> b.speed.taesd = v.asPath()),
                 new Flag(null, "--taesd-preview-only", null, "use TAESD only for previews; the VAE decodes the final\n"
                         + "image (for use with --preview tae)", (b, v) -> b.speed.taesdPreviewOnly = true),
-                new Flag(null, "--preview", "<method>", "preview method, one of [none, tae, vae] (default: none;\n"
-                        + "sd-cli's proj is not implemented)", (b, v) -> b.speed.preview(v.flag(), v.text())),
+                new Flag(null, "--preview", "<method>", "preview method, one of [none, proj, tae, vae] (default: none;\n"
+                        + "proj: the latent projected to RGB, 1/8 size)", (b, v) -> b.speed.preview(v.flag(), v.text())),
                 new Flag(null, "--preview-path", "<path>", "where the preview is written, overwritten at every model\n"
                         + "call (default: ./preview.png)", (b, v) -> b.speed.previewPath = v.text()),
                 new Flag(null, "--preview-interval", "<int>", "accepted as in sd-cli; as in sd.cpp the preview is\n"

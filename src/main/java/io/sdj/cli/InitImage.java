@@ -1,12 +1,12 @@
 package io.sdj.cli;
 
 import io.sdj.SdjException;
+import io.sdj.image.BoundedImageReader;
+import io.sdj.image.ImageFormatException;
 
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -21,9 +21,11 @@ public final class InitImage {
     }
 
     /**
-     * Reads an image file as RGB.
+     * Reads an image file as RGB, after checking from its header (no pixels decoded) that it is at most
+     * {@link BoundedImageReader#MAX_SIDE} pixels per side and {@link BoundedImageReader#MAX_PIXELS} in all.
      *
-     * @throws SdjException if the file is missing or is not an image ImageIO can decode (PNG, JPEG, BMP, GIF)
+     * @throws SdjException if the file is missing, too large, or is not an image ImageIO can decode (PNG, JPEG, BMP,
+     *                      GIF)
      */
     public static BufferedImage read(Path file) {
         if (!Files.exists(file)) {
@@ -32,16 +34,11 @@ public final class InitImage {
         if (!Files.isRegularFile(file)) {
             throw new SdjException("init image is not a file: " + file);
         }
-        BufferedImage src;
         try {
-            src = ImageIO.read(file.toFile());
-        } catch (IOException | RuntimeException e) {
-            throw new SdjException("cannot read init image " + file + ": " + e.getMessage(), e);
+            return toRgb(BoundedImageReader.read(file));
+        } catch (ImageFormatException e) {
+            throw new ImageFormatException("init image: " + e.getMessage(), e);
         }
-        if (src == null) {
-            throw new SdjException("cannot read init image " + file + ": not a PNG, JPEG, BMP or GIF image");
-        }
-        return toRgb(src);
     }
 
     /** The image as TYPE_INT_RGB with stb_image's channel conversion. */

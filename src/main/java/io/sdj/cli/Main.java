@@ -11,6 +11,7 @@ import io.sdj.pipeline.GeneratedImage;
 import io.sdj.pipeline.GenerationRequest;
 import io.sdj.pipeline.GenerationResult;
 import io.sdj.pipeline.PreviewListener;
+import io.sdj.pipeline.ProgressListener;
 import io.sdj.pipeline.StableDiffusion;
 import io.sdj.pipeline.Timings;
 import io.sdj.pipeline.WeightResidency;
@@ -142,7 +143,7 @@ public final class Main {
         // the model's own tokenizer files, else CLIP's from the hub cache (downloaded once, with progress)
         builder.tokenizer(o.tokenizer() != null ? o.tokenizer() : TokenizerFiles.locate(model, hub).path());
         try (StableDiffusion sd = builder.build()) {
-            GenerationResult result = sd.generate(request, progress, new CancellationToken());
+            GenerationResult result = sd.generate(request, withPreviews(o, progress), new CancellationToken());
             progress.endLine();
             out.printf(Locale.ROOT, "model: %s, %s-prediction, latent %s%n", sd.family().displayName(),
                     sd.prediction().name().toLowerCase(Locale.ROOT), sd.latentFormat());
@@ -156,7 +157,7 @@ public final class Main {
                         image.image().getHeight());
             }
             out.println(summary(sd, result.timings(), result.images().size(), (System.nanoTime() - start) / 1e9,
-                    sd.backend().device()));
+                    sd.device()));
             out.flush();
         }
         return EXIT_OK;
@@ -185,6 +186,28 @@ public final class Main {
                 log.error("save preview image to '{}' failed: {}", path, e.getMessage());
             }
         };
+    }
+
+    /** The progress printer, with --preview proj writing each preview to --preview-path. */
+    private static ProgressListener withPreviews(CliOptions o, ProgressPrinter progress) {
+        if (o.speed().preview() != io.sdj.pipeline.PreviewMode.PROJ) {
+            return progress;
+        }
+        Path path = Path.of(o.speed().previewPath());
+        return ProgressListener.withPreviews(progress, o.speed().previewInterval(), p -> {
+            try {
+                Path parent = path.toAbsolutePath().getParent();
+                if (parent != null) {
+                    Files.createDirectories(parent);
+                }
+                if (!ImageIO.write(p.rgb(), OutputNames.formatOf(o.speed().previewPath()) == OutputNames.Format.JPEG
+                        ? "jpeg" : "png", path.toFile())) {
+                    throw new SdjException("cannot write preview " + path + ": no image writer");
+                }
+            } catch (IOException e) {
+                throw new SdjException("cannot write preview " + path + ": " + e, e);
+            }
+        });
     }
 
     /** The request for the options: size from -W/-H, else from the init image, else 512. */

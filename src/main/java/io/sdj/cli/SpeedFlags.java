@@ -50,10 +50,6 @@ public record SpeedFlags(Path taesd, boolean taesdPreviewOnly, PreviewMode previ
 
     /** Checks combinations sd-cli would reject or that sdj cannot do. */
     void validate() {
-        if (preview == PreviewMode.PROJ) {
-            throw new UsageException("--preview: 'proj' (the linear latent projection) is not implemented in sdj; "
-                    + "use tae (with --taesd) or vae");
-        }
         if (preview == PreviewMode.TAE && taesd == null) {
             throw new UsageException("--preview tae needs a TAESD file: give it with --taesd PATH");
         }

@@ -28,10 +28,6 @@ public record FirstStageOptions(Path taesd, boolean taesdPreviewOnly, PreviewMod
         preview = preview == null ? PreviewMode.NONE : preview;
         previewListener = previewListener == null ? PreviewListener.NONE : previewListener;
         tiling = tiling == null ? VaeTiling.DEFAULT : tiling;
-        if (preview == PreviewMode.PROJ) {
-            throw new InvalidParameterException("preview", "the 'proj' preview (a linear latent-to-RGB projection) "
-                    + "is not implemented in sdj; use 'tae' (with a TAESD file) or 'vae'");
-        }
         if (preview == PreviewMode.TAE && taesd == null) {
             throw new InvalidParameterException("preview", "the 'tae' preview needs a TAESD file (--taesd PATH)");
         }

@@ -53,6 +53,14 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
         if (batchCount < 1 || batchCount > MAX_BATCH) {
             throw new InvalidParameterException("batch_count", "must be 1 to " + MAX_BATCH + ", got " + batchCount);
         }
+        if (initImage != null) {
+            long iw = initImage.getWidth();
+            long ih = initImage.getHeight();
+            if (iw > MAX_SIZE || ih > MAX_SIZE || iw * ih > MAX_INIT_PIXELS) {
+                throw new InvalidParameterException("init_image", iw + "x" + ih + " is too large (at most " + MAX_SIZE
+                        + " pixels per side and " + (MAX_INIT_PIXELS >> 20) + " Mpixel in all)");
+            }
+        }
         if (seed < 0) {
             seed = ThreadLocalRandom.current().nextLong(0, 1L << 31);
         }
@@ -60,6 +68,8 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
 
     /** Largest width or height accepted (pixels). */
     public static final int MAX_SIZE = 16384;
+    /** Largest init image accepted, in pixels (64 Mpixel). */
+    public static final long MAX_INIT_PIXELS = 64L << 20;
     /** Largest step count accepted (the models have 1000 training timesteps). */
     public static final int MAX_STEPS = 1000;
     /** Largest batch accepted. */

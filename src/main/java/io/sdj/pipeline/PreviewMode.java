@@ -10,7 +10,7 @@ import java.util.stream.Collectors;
 public enum PreviewMode {
     /** No previews (the default). */
     NONE("none"),
-    /** sd-cli's linear latent-to-RGB projection (sdj does not implement it: refused). */
+    /** sd-cli's linear latent-to-RGB projection (through the progress listener's previews, not the first stage). */
     PROJ("proj"),
     /** The tiny autoencoder (needs a TAESD file). */
     TAE("tae"),

@@ -15,6 +15,7 @@ import io.sdj.model.TensorSources;
 import io.sdj.model.TensorSource;
 import io.sdj.nn.Attention;
 import io.sdj.runtime.Backend;
+import io.sdj.runtime.DeviceInfo;
 import io.sdj.runtime.GgmlType;
 import io.sdj.runtime.WeightStore;
 import io.sdj.sampling.Denoiser;
@@ -36,12 +37,24 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * A loaded Stable Diffusion model of any family sdj runs (SD 1.x, SD 2.x, SDXL; {@link #family()}): load once with
- * {@link #builder()}, then {@link #generate} as many images as needed. Generations on one instance run one at a time
- * (concurrent calls queue); {@link #close()} frees all native memory.
+ * {@link #builder()}, then {@link #generate} as many images as needed, or {@link #generateAsync} for a
+ * {@link CompletableFuture}. Generations on one instance run one at a time: concurrent calls queue, fairly, and a
+ * queued call can be cancelled (its {@link CancellationToken}, an interrupt of the waiting thread, or cancelling its
+ * future) and then ends with a {@link GenerationCancelledException}. {@link #close()} cancels the running generation
+ * at its next step, waits for it to stop, then frees all native memory; calls still queued end cancelled.
  *
  * <pre>{@code
  * try (StableDiffusion sd = StableDiffusion.builder().model(Path.of("sd15.safetensors")).build()) {
@@ -64,9 +77,14 @@ public final class StableDiffusion implements AutoCloseable {
     private final FirstStage firstStage;
     private final GgmlType weightType;
     private final double openSeconds;
+    private final DeviceInfo device;
     private final ReentrantLock lock = new ReentrantLock(true);
     private volatile Prediction prediction;
-    private volatile boolean closed;
+    /** close() was called: the running call stops at its next step, queued calls give up. */
+    private volatile boolean closing;
+    /** The native memory was freed (written with the lock held). */
+    private boolean closed;
+    private ExecutorService executor;
 
     private StableDiffusion(Builder b) {
         long start = System.nanoTime();
@@ -81,14 +99,14 @@ public final class StableDiffusion implements AutoCloseable {
         this.weightType = b.weightType;
         this.residency = b.residency;
         this.prediction = b.prediction;
-        this.tokenizer = b.tokenizer != null
-                ? (Files.isDirectory(b.tokenizer) ? ClipTokenizer.fromDirectory(b.tokenizer) : ClipTokenizer.fromMerges(b.tokenizer))
-                : ClipTokenizer.forModel(b.model);
         try (TensorSource file = TensorSources.open(b.model)) {
             this.family = ModelFamilies.detect(file);
             this.config = family.configure(file);
+            checkLatentChannels(b.model, config);
             this.sigmaTable = sigmaTable(file);
         }
+        // after the file's checks: a broken file fails before the tokenizer is parsed
+        this.tokenizer = loadTokenizer(b);
         Backend be = Backend.open(b.backend);
         ModelParts mp = null;
         FirstStage fs = null;
@@ -105,7 +123,7 @@ public final class StableDiffusion implements AutoCloseable {
                     mp.vae();
                 }
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // nothing native may outlive a failed load
             if (mp != null) {
                 mp.close();
             }
@@ -116,6 +134,7 @@ public final class StableDiffusion implements AutoCloseable {
             throw e;
         }
         this.backend = be;
+        this.device = be.device();
         this.parts = mp;
         this.firstStage = fs;
         if (residency == WeightResidency.RESIDENT) {
@@ -125,6 +144,48 @@ public final class StableDiffusion implements AutoCloseable {
         LOG.info("opened {}: {}, latent {} {}; weights {} ({} MiB resident) on {}", modelPath.getFileName(),
                 family.displayName(), family.latentFormat(), config.describe(),
                 residency.name().toLowerCase(Locale.ROOT), parts.weightBytes() >> 20, backend.device().name());
+    }
+
+    /**
+     * The U-Net's input, its output and the VAE's latent must have one channel count (text-to-image checkpoints);
+     * otherwise the sampler, the prediction probe and the decoder would index past their buffers.
+     */
+    private static void checkLatentChannels(Path file, ModelConfig c) {
+        int in = c.unet().inChannels();
+        int out = c.unet().outChannels();
+        int latent = c.vae().embedDim();
+        if (in != out || out != latent) {
+            throw new io.sdj.model.ModelFormatException(file, "latent channel counts disagree: the U-Net takes " + in
+                    + " (model.diffusion_model.input_blocks.0.0.weight) and predicts " + out
+                    + " (model.diffusion_model.out.2.weight), the VAE's latent has " + latent
+                    + " (first_stage_model.post_quant_conv.weight); all three must agree");
+        }
+    }
+
+    /** Largest tokenizer file read (CLIP's merges.txt is 525 KB). */
+    static final long MAX_TOKENIZER_BYTES = 64L << 20;
+
+    private static ClipTokenizer loadTokenizer(Builder b) {
+        if (b.tokenizer == null) {
+            return ClipTokenizer.forModel(b.model);
+        }
+        if (!Files.isDirectory(b.tokenizer)) {
+            if (!Files.isRegularFile(b.tokenizer)) {
+                throw new InvalidParameterException("tokenizer", "not a file or folder: " + b.tokenizer);
+            }
+            long size;
+            try {
+                size = Files.size(b.tokenizer);
+            } catch (java.io.IOException e) {
+                throw new InvalidParameterException("tokenizer", "cannot read " + b.tokenizer + ": " + e.getMessage());
+            }
+            if (size > MAX_TOKENIZER_BYTES) {
+                throw new InvalidParameterException("tokenizer", b.tokenizer + " has " + size + " bytes; a CLIP merges"
+                        + " file has about 525 KB (at most " + MAX_TOKENIZER_BYTES + " accepted)");
+            }
+        }
+        return Files.isDirectory(b.tokenizer) ? ClipTokenizer.fromDirectory(b.tokenizer)
+                : ClipTokenizer.fromMerges(b.tokenizer);
     }
 
     /** The file's own alphas_cumprod when it has a valid one (SD 1.x/2.x files), else sd.cpp's computed table. */
@@ -217,8 +278,12 @@ public final class StableDiffusion implements AutoCloseable {
         return modelPath;
     }
 
-    public Backend backend() {
-        return backend;
+    /**
+     * The device the model runs on (a description: the native backend stays owned by this instance and is freed by
+     * {@link #close()}).
+     */
+    public DeviceInfo device() {
+        return device;
     }
 
     /** Bytes of weights on the backend now. */
@@ -242,21 +307,150 @@ public final class StableDiffusion implements AutoCloseable {
 
     /** Generates with progress reports and a way to cancel from another thread. */
     public GenerationResult generate(GenerationRequest request, ProgressListener listener, CancellationToken cancel) {
-        lock.lock();
+        return generate(request, listener, cancel, null);
+    }
+
+    /**
+     * Generates with progress reports (and previews, see {@link ProgressListener#previewInterval()}), a way to cancel
+     * from another thread, and each image handed to {@code onImage} as soon as it is decoded (on the generating
+     * thread, before the next image of the batch starts).
+     *
+     * <p>Waits while another generation runs on this instance. The wait and the generation end with a
+     * {@link GenerationCancelledException} when {@code cancel} is cancelled, when the calling thread is interrupted
+     * (as {@code Future.cancel(true)} does), or when the model is closed; a running generation notices at its next
+     * sampling step.
+     *
+     * @param onImage receives each finished image, or null
+     * @throws IllegalStateException if the model is closed, or when called from a listener of a generation that is
+     *                               running on this instance
+     */
+    public GenerationResult generate(GenerationRequest request, ProgressListener listener, CancellationToken cancel,
+                                     Consumer<GeneratedImage> onImage) {
+        if (request == null) {
+            throw new InvalidParameterException("request", "must not be null");
+        }
+        CancellationToken token = cancel == null ? new CancellationToken() : cancel;
+        acquire(token);
         try {
-            if (closed) {
-                throw new IllegalStateException("this model is closed");
-            }
-            return run(request, listener == null ? ProgressListener.NONE : listener,
-                    cancel == null ? new CancellationToken() : cancel);
+            BooleanSupplier stop = () -> token.isCancelled() || closing || Thread.currentThread().isInterrupted();
+            return run(request, listener == null ? ProgressListener.NONE : listener, stop,
+                    onImage == null ? image -> { } : onImage, token);
         } catch (SamplingCancelledException e) {
-            throw new GenerationCancelledException("generation cancelled");
+            throw cancelled(token);
         } finally {
-            lock.unlock();
+            try {
+                if (closing) {
+                    release(); // close() was called from a listener on this thread
+                }
+            } finally {
+                lock.unlock();
+            }
         }
     }
 
-    private GenerationResult run(GenerationRequest req, ProgressListener listener, CancellationToken cancel) {
+    /** Waits for the model, giving up when the call is cancelled, interrupted or the model closes. */
+    private void acquire(CancellationToken token) {
+        if (closing) {
+            throw new IllegalStateException("this model is closed");
+        }
+        if (lock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("generate called from a listener of a generation running on this model");
+        }
+        try {
+            while (!lock.tryLock(20, TimeUnit.MILLISECONDS)) {
+                if (token.isCancelled() || closing) {
+                    throw cancelled(token);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GenerationCancelledException("interrupted while waiting for the model");
+        }
+        if (closing) {
+            lock.unlock();
+            throw cancelled(token);
+        }
+    }
+
+    private GenerationCancelledException cancelled(CancellationToken token) {
+        if (token.isCancelled()) {
+            return new GenerationCancelledException("generation cancelled");
+        }
+        if (closing) {
+            return new GenerationCancelledException("generation cancelled: the model was closed");
+        }
+        return new GenerationCancelledException("generation cancelled: the thread was interrupted");
+    }
+
+    /** {@link #generateAsync(GenerationRequest, ProgressListener, Consumer, Executor)} on this model's own thread. */
+    public CompletableFuture<GenerationResult> generateAsync(GenerationRequest request) {
+        return generateAsync(request, ProgressListener.NONE, null, null);
+    }
+
+    /**
+     * Starts a generation and returns at once. Cancelling the returned future ({@code cancel(true)} or
+     * {@code cancel(false)}) cancels the generation, queued or running; it then completes with a
+     * {@link java.util.concurrent.CancellationException}. Other failures complete it exceptionally with the
+     * {@link io.sdj.SdjException} that {@link #generate} would throw.
+     *
+     * @param onImage  receives each image as it finishes, or null
+     * @param executor where the generation runs; null for this model's own single thread (queued calls then wait in
+     *                 its queue rather than in threads of their own)
+     */
+    public CompletableFuture<GenerationResult> generateAsync(GenerationRequest request, ProgressListener listener,
+                                                             Consumer<GeneratedImage> onImage, Executor executor) {
+        Objects.requireNonNull(request, "request");
+        CancellationToken token = new CancellationToken();
+        CancellableResult result = new CancellableResult(token);
+        Runnable task = () -> {
+            if (result.isDone()) {
+                return;
+            }
+            try {
+                result.complete(generate(request, listener, token, onImage));
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        };
+        try {
+            (executor != null ? executor : ownExecutor()).execute(task);
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(closing ? new GenerationCancelledException("the model was closed") : e);
+        }
+        return result;
+    }
+
+    /** A future whose cancel() also cancels the generation behind it. */
+    private static final class CancellableResult extends CompletableFuture<GenerationResult> {
+        private final CancellationToken token;
+
+        CancellableResult(CancellationToken token) {
+            this.token = token;
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            token.cancel();
+            return super.cancel(mayInterruptIfRunning);
+        }
+    }
+
+    private synchronized Executor ownExecutor() {
+        if (closing) {
+            throw new IllegalStateException("this model is closed");
+        }
+        if (executor == null) {
+            executor = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "sdj-generate-" + modelPath.getFileName());
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return executor;
+    }
+
+    private GenerationResult run(GenerationRequest req, ProgressListener listener, BooleanSupplier cancel,
+                                 Consumer<GeneratedImage> onImage, CancellationToken token) {
         int factor = config.vae().downscale();
         int multiple = spatialMultiple();
         int width = align(req.width(), multiple);
@@ -265,6 +459,8 @@ public final class StableDiffusion implements AutoCloseable {
             LOG.warn("{}x{} is not a multiple of {} for this {} model; aligned up to {}x{}", req.width(), req.height(),
                     multiple, family.displayName(), width, height);
         }
+        SizeLimits.check(config, width, height, req.batchCount(), req.isImageToImage(), Runtime.getRuntime().maxMemory(),
+                device);
         int w = width / factor;
         int h = height / factor;
         int z = config.unet().inChannels();
@@ -284,7 +480,7 @@ public final class StableDiffusion implements AutoCloseable {
             encodeSeconds = (System.nanoTime() - t0) / 1e9;
             listener.onProgress(new Progress(Phase.IMAGE_ENCODING, 1, 1, 0, encodeSeconds));
         }
-        checkCancel(cancel);
+        checkCancel(cancel, token);
 
         long t0 = System.nanoTime();
         ConditionRequest condRequest = new ConditionRequest(req.effectiveClipSkip(family.defaultClipSkip()), width, height);
@@ -308,26 +504,33 @@ public final class StableDiffusion implements AutoCloseable {
         LatentDecoder klDecoder = (lat, lw, lh) -> decodeImage(lat, lw, lh, z, factor);
         ModelFn model = firstStage.withPreview(denoiseFunction(denoiser, parts.unet(), w, h, cond, uncond,
                 req.cfgScale()), denoiser, w, h, klDecoder);
+        int previewEvery = listener.previewInterval();
+        LatentPreview preview = previewEvery > 0 ? LatentPreview.of(family) : null;
         for (int b = 0; b < req.batchCount(); b++) {
-            checkCancel(cancel);
+            checkCancel(cancel, token);
             long seed = req.seed() + b;
             rng.seed(seed); // the sampler's ancestral noise continues this stream after the initial noise
             float[] x = Denoiser.noiseLatent(initLatent, rng.randn(latentSize), sigmas[0]);
             long s0 = System.nanoTime();
             final int image = b;
             listener.onProgress(new Progress(Phase.SAMPLING, 0, steps, image, 0));
-            float[] latent = Sampler.of(req.sampler()).sample(model, x, sigmas, rng,
-                    st -> listener.onProgress(new Progress(Phase.SAMPLING, st.step(), st.steps(), image,
-                            (System.nanoTime() - s0) / 1e9)),
-                    cancel::isCancelled);
+            float[] latent = Sampler.of(req.sampler()).sample(model, x, sigmas, rng, st -> {
+                listener.onProgress(new Progress(Phase.SAMPLING, st.step(), st.steps(), image,
+                        (System.nanoTime() - s0) / 1e9));
+                if (preview != null && (st.step() % previewEvery == 0 || st.step() == st.steps())) {
+                    listener.onPreview(new Preview(st.step(), st.steps(), image, preview.render(st.denoised(), w, h)));
+                }
+            }, cancel);
             sampleSeconds += (System.nanoTime() - s0) / 1e9;
-            checkCancel(cancel);
+            checkCancel(cancel, token);
             if (residency == WeightResidency.ON_DEMAND && b == req.batchCount() - 1) {
                 parts.release(ModelParts.Part.UNET);
             }
             long d0 = System.nanoTime();
             listener.onProgress(new Progress(Phase.DECODING, 0, 1, image, 0));
-            images.add(new GeneratedImage(firstStage.decode(latent, w, h, klDecoder), seed, b));
+            GeneratedImage done = new GeneratedImage(firstStage.decode(latent, w, h, klDecoder), seed, b);
+            images.add(done);
+            onImage.accept(done);
             double d = (System.nanoTime() - d0) / 1e9;
             decodeSeconds += d;
             listener.onProgress(new Progress(Phase.DECODING, 1, 1, image, d));
@@ -360,9 +563,9 @@ public final class StableDiffusion implements AutoCloseable {
         };
     }
 
-    private static void checkCancel(CancellationToken cancel) {
-        if (cancel.isCancelled()) {
-            throw new GenerationCancelledException("generation cancelled");
+    private void checkCancel(BooleanSupplier cancel, CancellationToken token) {
+        if (cancel.getAsBoolean()) {
+            throw cancelled(token);
         }
     }
 
@@ -387,18 +590,38 @@ public final class StableDiffusion implements AutoCloseable {
         return latent;
     }
 
+    /**
+     * Cancels the running generation (it stops at its next sampling step with a
+     * {@link GenerationCancelledException}), waits until it has stopped, and frees all native memory. Queued calls
+     * end cancelled; later calls throw {@link IllegalStateException}. Called from a listener of a running
+     * generation, the memory is freed when that generation returns. Idempotent.
+     */
     @Override
     public void close() {
+        closing = true;
+        synchronized (this) {
+            if (executor != null) {
+                executor.shutdown();
+            }
+        }
+        if (lock.isHeldByCurrentThread()) {
+            return; // inside a listener: generate() frees on its way out
+        }
         lock.lock();
         try {
-            if (!closed) {
-                closed = true;
-                parts.close();
-                firstStage.close();
-                backend.close();
-            }
+            release();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Frees the native memory once; the lock is held. */
+    private void release() {
+        if (!closed) {
+            closed = true;
+            parts.close();
+            firstStage.close();
+            backend.close();
         }
     }
 

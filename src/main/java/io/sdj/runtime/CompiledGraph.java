@@ -14,35 +14,58 @@ public final class CompiledGraph implements AutoCloseable {
     private final Graph graph;
     private final Backend backend;
     private final MemorySegment cgraph;
+    private final NodeList nodes;
     private MemorySegment allocator;
+
+    /** The context that holds a compiled graph's node and leaf lists. */
+    private static final class NodeList extends GgmlContext {
+        private final String label;
+
+        NodeList(String label, long nodes) {
+            super(Graph.graphOverhead(nodes) + 1024);
+            this.label = label;
+        }
+
+        @Override
+        public String describe() {
+            return "node list of " + label;
+        }
+    }
 
     CompiledGraph(Graph graph, Backend backend, Tensor... outputs) {
         if (outputs.length == 0) {
             throw new GgmlException("compile " + graph.describe() + ": no outputs given");
         }
+        for (Tensor t : outputs) {
+            t.ptr();
+        }
         this.graph = graph;
         this.backend = backend;
-        this.cgraph = build(graph, outputs);
-        requireSupported(graph, backend, cgraph);
+        // the node list lives in its own context, sized for every tensor the graph can reach, so that ggml's
+        // "too many nodes" assertion cannot fire whatever the model's layer count
+        long bound = graph.nodeBound() + outputs.length;
+        if (bound > Integer.MAX_VALUE / 4) {
+            throw new GgmlException(graph.describe() + " has too many tensors (" + bound + ")");
+        }
+        this.nodes = new NodeList(graph.describe(), bound);
+        this.cgraph = ggml_h.ggml_new_graph_custom(nodes.ctx(), bound, false);
+        for (Tensor t : outputs) {
+            ggml_h.ggml_set_output(t.ptr());
+        }
+        expand(cgraph, outputs, bound);
+        try {
+            requireSupported(graph, backend, cgraph);
+        } catch (RuntimeException e) {
+            nodes.close();
+            throw e;
+        }
         allocator = ggml_h.ggml_gallocr_new(ggml_h.ggml_backend_get_default_buffer_type(backend.handle()));
         if (!ggml_h.ggml_gallocr_alloc_graph(allocator, cgraph)) {
             ggml_h.ggml_gallocr_free(allocator);
             allocator = MemorySegment.NULL;
+            nodes.close();
             throw new GgmlException("could not allocate compute memory for " + graph.describe() + " on " + backend.device().name());
         }
-    }
-
-    private static MemorySegment build(Graph graph, Tensor... outputs) {
-        MemorySegment cgraph = graph.newCgraph();
-        for (Tensor t : outputs) {
-            ggml_h.ggml_set_output(t.ptr());
-            ggml_h.ggml_build_forward_expand(cgraph, t.ptr());
-        }
-        int nodes = ggml_h.ggml_graph_n_nodes(cgraph);
-        if (nodes >= graph.size()) {
-            throw new GgmlException(graph.describe() + " has " + nodes + " nodes, more than its size " + graph.size());
-        }
-        return cgraph;
     }
 
     /**
@@ -67,14 +90,59 @@ public final class CompiledGraph implements AutoCloseable {
         if (outputs.length == 0) {
             throw new GgmlException("measure " + graph.describe() + ": no outputs given");
         }
-        MemorySegment cgraph = build(graph, outputs);
-        MemorySegment galloc = ggml_h.ggml_gallocr_new(ggml_h.ggml_backend_get_default_buffer_type(backend.handle()));
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment sizes = a.allocate(ValueLayout.JAVA_LONG);
-            ggml_h.ggml_gallocr_reserve_n_size(galloc, cgraph, MemorySegment.NULL, MemorySegment.NULL, sizes);
-            return sizes.get(ValueLayout.JAVA_LONG, 0);
-        } finally {
-            ggml_h.ggml_gallocr_free(galloc);
+        long bound = graph.nodeBound() + outputs.length;
+        try (NodeList list = new NodeList(graph.describe(), bound)) {
+            MemorySegment cgraph = ggml_h.ggml_new_graph_custom(list.ctx(), bound, false);
+            for (Tensor t : outputs) {
+                ggml_h.ggml_set_output(t.ptr());
+            }
+            expand(cgraph, outputs, bound);
+            MemorySegment galloc = ggml_h.ggml_gallocr_new(ggml_h.ggml_backend_get_default_buffer_type(backend.handle()));
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment sizes = a.allocate(ValueLayout.JAVA_LONG);
+                ggml_h.ggml_gallocr_reserve_n_size(galloc, cgraph, MemorySegment.NULL, MemorySegment.NULL, sizes);
+                return sizes.get(ValueLayout.JAVA_LONG, 0);
+            } finally {
+                ggml_h.ggml_gallocr_free(galloc);
+            }
+        }
+    }
+
+    /** Native stack per tensor the graph can reach: generous for ggml's recursive visit of a node's sources. */
+    private static final long STACK_BYTES_PER_TENSOR = 1024;
+
+    /**
+     * ggml_build_forward_expand visits sources recursively, one native frame per level of the graph's depth; a
+     * deep model (many blocks in a chain) overflows an ordinary thread's stack and the process dies with SIGSEGV.
+     * The expansion therefore runs on a thread whose stack is sized for the deepest graph the tensors allow.
+     */
+    private static void expand(MemorySegment cgraph, Tensor[] outputs, long tensors) {
+        long stack = Math.max(8L << 20, tensors * STACK_BYTES_PER_TENSOR);
+        RuntimeException[] failure = new RuntimeException[1];
+        Thread t = Thread.ofPlatform().name("sdj-graph-expand").stackSize(stack).unstarted(() -> {
+            try {
+                for (Tensor o : outputs) {
+                    ggml_h.ggml_build_forward_expand(cgraph, o.ptr());
+                }
+            } catch (RuntimeException e) {
+                failure[0] = e;
+            }
+        });
+        t.start();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // the expansion cannot be abandoned half-way: the graph is in use
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (failure[0] != null) {
+            throw failure[0];
         }
     }
 
@@ -111,5 +179,6 @@ public final class CompiledGraph implements AutoCloseable {
             ggml_h.ggml_gallocr_free(allocator);
             allocator = MemorySegment.NULL;
         }
+        nodes.close();
     }
 }

@@ -2,9 +2,10 @@ package io.sdj.runtime;
 
 import io.sdj.ggml.ggml_h;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * Builds a ggml compute graph: inputs and operations over them and over weights from {@link WeightStore}s. Shapes
@@ -15,24 +16,69 @@ public final class Graph extends GgmlContext {
     /** Default maximum number of nodes in one graph. */
     public static final int DEFAULT_SIZE = 16384;
 
+    /** Tensor metadata an operation may add at most (ggml_conv_2d's im2col, product, reshapes and permute). */
+    private static final int TENSORS_PER_OP = 16;
+
     private final int size;
     private final String label;
+    private final long tensorBudget;
+    private final long tensorBytes = tensorOverhead();
+    private final Set<Long> foreign = new HashSet<>();
 
     /** A graph of up to {@link #DEFAULT_SIZE} nodes. */
     public Graph(String label) {
         this(label, DEFAULT_SIZE);
     }
 
-    /** A graph of up to {@code size} nodes. */
+    /**
+     * A graph with room for about {@code 2 × size} tensors (operations, views and inputs). Building past that
+     * throws a {@link GgmlException} before ggml sees the operation (ggml would abort the process); the node list
+     * is sized when the graph is compiled, so it never overflows.
+     */
     public Graph(String label, int size) {
-        super(tensorOverhead() * (2L * size + 16) + graphOverhead(size));
+        if (size < 1) {
+            throw new GgmlException("graph size must be positive, got " + size);
+        }
+        super(tensorBudget(size));
         this.size = size;
         this.label = label;
+        this.tensorBudget = tensorBudget(size);
     }
 
-    private static long graphOverhead(int size) {
+    private static long tensorBudget(int size) {
+        return tensorOverhead() * (2L * size + 16);
+    }
+
+    static long graphOverhead(long size) {
         GgmlLibrary.load();
         return ggml_h.ggml_graph_overhead_custom(size, false);
+    }
+
+    /**
+     * The context for a new operation: throws once the tensors so far leave less room than one more operation can
+     * take, so that ggml's context never runs out of memory (an assertion that ends the process).
+     */
+    private MemorySegment opCtx() {
+        MemorySegment c = ctx();
+        long used = ggml_h.ggml_used_mem(c);
+        if (used + TENSORS_PER_OP * tensorBytes > tensorBudget) {
+            throw new GgmlException(describe() + " needs more than its " + (tensorBudget / tensorBytes)
+                    + " tensors: the model has more layers than a graph of size " + size + " holds");
+        }
+        return c;
+    }
+
+    /** Tensors created in this graph's context so far (operations, views, inputs). */
+    long tensorCount() {
+        return ggml_h.ggml_used_mem(ctx()) / tensorBytes;
+    }
+
+    /**
+     * An upper bound on nodes plus leafs of any graph built from this one: every tensor of this context and every
+     * tensor of another owner (weights) an operation took.
+     */
+    long nodeBound() {
+        return tensorCount() + foreign.size() + 1;
     }
 
     @Override
@@ -44,20 +90,9 @@ public final class Graph extends GgmlContext {
         return size;
     }
 
-    private boolean cgraphTaken;
-
-    /** The graph's one ggml_cgraph (its context has room for one): a second request is refused, not an abort. */
-    MemorySegment newCgraph() {
-        if (cgraphTaken) {
-            throw new GgmlException(describe() + " was already compiled or measured; build a new graph");
-        }
-        cgraphTaken = true;
-        return ggml_h.ggml_new_graph_custom(ctx(), size, false);
-    }
-
     /**
      * The bytes of compute memory {@link #compile} would reserve on {@code backend} for these outputs, found with
-     * ggml's allocator without allocating anything. A graph is either measured or compiled, not both.
+     * ggml's allocator without allocating anything.
      */
     public long measureComputeBytes(Backend backend, Tensor... outputs) {
         return CompiledGraph.measure(this, backend, outputs);
@@ -72,6 +107,7 @@ public final class Graph extends GgmlContext {
 
     /** A graph input; set its data after {@link #compile}. */
     public Tensor input(String name, GgmlType type, long... ne) {
+        opCtx();
         Tensor t = newTensor(type, ne).name(name);
         ggml_h.ggml_set_input(t.ptr());
         return t;
@@ -82,8 +118,12 @@ public final class Graph extends GgmlContext {
     }
 
     /** The tensor's pointer; throws if its owner (this graph or a weight store) was closed. */
-    private static MemorySegment own(Tensor t) {
-        return t.ptr();
+    private MemorySegment own(Tensor t) {
+        MemorySegment p = t.ptr();
+        if (t.owner() != this) {
+            foreign.add(p.address());
+        }
+        return p;
     }
 
     // --- element-wise -------------------------------------------------------------------------------------------
@@ -91,52 +131,52 @@ public final class Graph extends GgmlContext {
     /** a + b, with b repeated over a's shape where it is smaller. */
     public Tensor add(Tensor a, Tensor b) {
         requireRepeatable("add", b, a);
-        return wrap(ggml_h.ggml_add(ctx(), own(a), own(b)));
+        return wrap(ggml_h.ggml_add(opCtx(), own(a), own(b)));
     }
 
     /** a - b, with b repeated over a's shape. */
     public Tensor sub(Tensor a, Tensor b) {
         requireRepeatable("sub", b, a);
-        return wrap(ggml_h.ggml_sub(ctx(), own(a), own(b)));
+        return wrap(ggml_h.ggml_sub(opCtx(), own(a), own(b)));
     }
 
     /** a * b element-wise, with b repeated over a's shape. */
     public Tensor mul(Tensor a, Tensor b) {
         requireRepeatable("mul", b, a);
-        return wrap(ggml_h.ggml_mul(ctx(), own(a), own(b)));
+        return wrap(ggml_h.ggml_mul(opCtx(), own(a), own(b)));
     }
 
     /** a / b element-wise, with b repeated over a's shape. */
     public Tensor div(Tensor a, Tensor b) {
         requireRepeatable("div", b, a);
-        return wrap(ggml_h.ggml_div(ctx(), own(a), own(b)));
+        return wrap(ggml_h.ggml_div(opCtx(), own(a), own(b)));
     }
 
     public Tensor scale(Tensor a, float s) {
-        return wrap(ggml_h.ggml_scale(ctx(), own(a), s));
+        return wrap(ggml_h.ggml_scale(opCtx(), own(a), s));
     }
 
     public Tensor silu(Tensor a) {
-        return wrap(ggml_h.ggml_silu(ctx(), own(a)));
+        return wrap(ggml_h.ggml_silu(opCtx(), own(a)));
     }
 
     /** GELU, tanh approximation (ggml_gelu). */
     public Tensor gelu(Tensor a) {
-        return wrap(ggml_h.ggml_gelu(ctx(), own(a)));
+        return wrap(ggml_h.ggml_gelu(opCtx(), own(a)));
     }
 
     /** GELU with the exact erf form. */
     public Tensor geluErf(Tensor a) {
-        return wrap(ggml_h.ggml_gelu_erf(ctx(), own(a)));
+        return wrap(ggml_h.ggml_gelu_erf(opCtx(), own(a)));
     }
 
     /** x * sigmoid(1.702 x), CLIP's quick GELU. */
     public Tensor geluQuick(Tensor a) {
-        return wrap(ggml_h.ggml_gelu_quick(ctx(), own(a)));
+        return wrap(ggml_h.ggml_gelu_quick(opCtx(), own(a)));
     }
 
     public Tensor sigmoid(Tensor a) {
-        return wrap(ggml_h.ggml_sigmoid(ctx(), own(a)));
+        return wrap(ggml_h.ggml_sigmoid(opCtx(), own(a)));
     }
 
     public Tensor relu(Tensor a) {
@@ -144,11 +184,11 @@ public final class Graph extends GgmlContext {
     }
 
     public Tensor tanh(Tensor a) {
-        return wrap(ggml_h.ggml_tanh(ctx(), own(a)));
+        return wrap(ggml_h.ggml_tanh(opCtx(), own(a)));
     }
 
     public Tensor clamp(Tensor a, float min, float max) {
-        return wrap(ggml_h.ggml_clamp(ctx(), own(a), min, max));
+        return wrap(ggml_h.ggml_clamp(opCtx(), own(a), min, max));
     }
 
     // --- matrix products and normalisation ---------------------------------------------------------------------
@@ -164,27 +204,27 @@ public final class Graph extends GgmlContext {
             throw new GgmlException("mul_mat: shapes " + Arrays.toString(x) + " (" + a.name() + ") and "
                     + Arrays.toString(y) + " (" + b.name() + ") do not fit: ne0 must match and a's ne2/ne3 must divide b's");
         }
-        return wrap(ggml_h.ggml_mul_mat(ctx(), own(a), own(b)));
+        return wrap(ggml_h.ggml_mul_mat(opCtx(), own(a), own(b)));
     }
 
     /** Softmax over the innermost dimension. */
     public Tensor softMax(Tensor a) {
-        return wrap(ggml_h.ggml_soft_max(ctx(), own(a)));
+        return wrap(ggml_h.ggml_soft_max(opCtx(), own(a)));
     }
 
     /** softmax(a * scale + mask) over the innermost dimension; mask may be null. */
     public Tensor softMaxExt(Tensor a, Tensor mask, float scale, float maxBias) {
-        return wrap(ggml_h.ggml_soft_max_ext(ctx(), own(a), mask == null ? MemorySegment.NULL : own(mask), scale, maxBias));
+        return wrap(ggml_h.ggml_soft_max_ext(opCtx(), own(a), mask == null ? MemorySegment.NULL : own(mask), scale, maxBias));
     }
 
     /** Sets everything above the diagonal (column > row + nPast) to -inf. */
     public Tensor diagMaskInf(Tensor a, int nPast) {
-        return wrap(ggml_h.ggml_diag_mask_inf(ctx(), own(a), nPast));
+        return wrap(ggml_h.ggml_diag_mask_inf(opCtx(), own(a), nPast));
     }
 
     /** Normalises over the innermost dimension (no scale/shift). */
     public Tensor norm(Tensor a, float eps) {
-        return wrap(ggml_h.ggml_norm(ctx(), own(a), eps));
+        return wrap(ggml_h.ggml_norm(opCtx(), own(a), eps));
     }
 
     /** Group norm over [W, H, C/groups] slices of a [W, H, C, N] tensor (no scale/shift). */
@@ -193,7 +233,7 @@ public final class Graph extends GgmlContext {
             throw new GgmlException("group_norm: " + a.ne(2) + " channels of " + a.name() + " are not divisible into "
                     + groups + " groups");
         }
-        return wrap(ggml_h.ggml_group_norm(ctx(), own(a), groups, eps));
+        return wrap(ggml_h.ggml_group_norm(opCtx(), own(a), groups, eps));
     }
 
     // --- convolution and resampling ---------------------------------------------------------------------------
@@ -208,7 +248,24 @@ public final class Graph extends GgmlContext {
                     + kernel.ne(2) + " input channels, input " + input.name() + " " + Arrays.toString(input.ne())
                     + " has " + input.ne(2));
         }
-        return wrap(ggml_h.ggml_conv_2d(ctx(), own(kernel), own(input), stride0, stride1, pad0, pad1, dil0, dil1));
+        requireConvOutput(kernel, input, stride0, stride1, pad0, pad1, dil0, dil1);
+        return wrap(ggml_h.ggml_conv_2d(opCtx(), own(kernel), own(input), stride0, stride1, pad0, pad1, dil0, dil1));
+    }
+
+    /** ggml asserts when a kernel does not fit the padded input; say so in Java instead. */
+    private static void requireConvOutput(Tensor kernel, Tensor input, int s0, int s1, int p0, int p1, int d0, int d1) {
+        if (s0 < 1 || s1 < 1 || d0 < 1 || d1 < 1 || p0 < 0 || p1 < 0) {
+            throw new GgmlException("conv2d: strides and dilations must be positive and paddings non-negative, got"
+                    + " stride " + s0 + "x" + s1 + ", padding " + p0 + "x" + p1 + ", dilation " + d0 + "x" + d1);
+        }
+        long ow = (input.ne(0) + 2L * p0 - d0 * (kernel.ne(0) - 1) - 1) / s0 + 1;
+        long oh = (input.ne(1) + 2L * p1 - d1 * (kernel.ne(1) - 1) - 1) / s1 + 1;
+        if (input.ne(0) + 2L * p0 - d0 * (kernel.ne(0) - 1) - 1 < 0 || input.ne(1) + 2L * p1 - d1 * (kernel.ne(1) - 1) - 1 < 0
+                || ow < 1 || oh < 1) {
+            throw new GgmlException("conv2d: kernel " + kernel.name() + " " + Arrays.toString(kernel.ne())
+                    + " does not fit input " + input.name() + " " + Arrays.toString(input.ne()) + " with padding "
+                    + p0 + "x" + p1);
+        }
     }
 
     /** Direct 2-D convolution without im2col (ggml_conv_2d_direct). */
@@ -216,22 +273,29 @@ public final class Graph extends GgmlContext {
         if (kernel.ne(2) != input.ne(2)) {
             throw new GgmlException("conv2d: kernel expects " + kernel.ne(2) + " input channels, input has " + input.ne(2));
         }
-        return wrap(ggml_h.ggml_conv_2d_direct(ctx(), own(kernel), own(input), stride0, stride1, pad0, pad1, dil0, dil1));
+        requireConvOutput(kernel, input, stride0, stride1, pad0, pad1, dil0, dil1);
+        return wrap(ggml_h.ggml_conv_2d_direct(opCtx(), own(kernel), own(input), stride0, stride1, pad0, pad1, dil0, dil1));
     }
 
     /** Nearest-neighbour upscaling of the two innermost dimensions by an integer factor. */
     public Tensor upscaleNearest(Tensor a, int factor) {
-        return wrap(ggml_h.ggml_upscale(ctx(), own(a), factor, 0));
+        if (factor < 1) {
+            throw new GgmlException("upscale: factor must be positive, got " + factor);
+        }
+        return wrap(ggml_h.ggml_upscale(opCtx(), own(a), factor, 0));
     }
 
     /** Zero padding at the end of each dimension. */
     public Tensor pad(Tensor a, int p0, int p1, int p2, int p3) {
-        return wrap(ggml_h.ggml_pad(ctx(), own(a), p0, p1, p2, p3));
+        if (p0 < 0 || p1 < 0 || p2 < 0 || p3 < 0) {
+            throw new GgmlException("pad: paddings must be non-negative, got " + p0 + ", " + p1 + ", " + p2 + ", " + p3);
+        }
+        return wrap(ggml_h.ggml_pad(opCtx(), own(a), p0, p1, p2, p3));
     }
 
     /** Sinusoidal timestep embedding of a 1-D F32 tensor of timesteps: [dim, n]. */
     public Tensor timestepEmbedding(Tensor timesteps, int dim, int maxPeriod) {
-        return wrap(ggml_h.ggml_timestep_embedding(ctx(), own(timesteps), dim, maxPeriod));
+        return wrap(ggml_h.ggml_timestep_embedding(opCtx(), own(timesteps), dim, maxPeriod));
     }
 
     /** Rows of {@code a} picked by the I32 indices in {@code rows}. */
@@ -239,7 +303,7 @@ public final class Graph extends GgmlContext {
         if (rows.type() != GgmlType.I32) {
             throw new GgmlException("get_rows: indices " + rows.name() + " must be I32, not " + rows.type());
         }
-        return wrap(ggml_h.ggml_get_rows(ctx(), own(a), own(rows)));
+        return wrap(ggml_h.ggml_get_rows(opCtx(), own(a), own(rows)));
     }
 
     // --- shape -------------------------------------------------------------------------------------------------
@@ -256,7 +320,7 @@ public final class Graph extends GgmlContext {
         if (a.type() != b.type()) {
             throw new GgmlException("concat: types differ (" + a.type() + ", " + b.type() + ")");
         }
-        return wrap(ggml_h.ggml_concat(ctx(), own(a), own(b), dim));
+        return wrap(ggml_h.ggml_concat(opCtx(), own(a), own(b), dim));
     }
 
     /** ggml_permute: source dimension i moves to position axis_i. */
@@ -269,16 +333,16 @@ public final class Graph extends GgmlContext {
             }
             seen[x] = true;
         }
-        return wrap(ggml_h.ggml_permute(ctx(), own(a), axis0, axis1, axis2, axis3));
+        return wrap(ggml_h.ggml_permute(opCtx(), own(a), axis0, axis1, axis2, axis3));
     }
 
     public Tensor transpose(Tensor a) {
-        return wrap(ggml_h.ggml_transpose(ctx(), own(a)));
+        return wrap(ggml_h.ggml_transpose(opCtx(), own(a)));
     }
 
     /** A contiguous copy (needed after permute/transpose before reshape). */
     public Tensor cont(Tensor a) {
-        return wrap(ggml_h.ggml_cont(ctx(), own(a)));
+        return wrap(ggml_h.ggml_cont(opCtx(), own(a)));
     }
 
     /** Reshape to the given ggml shape (1 to 4 dims, same element count; the source must be contiguous). */
@@ -296,10 +360,10 @@ public final class Graph extends GgmlContext {
         }
         MemorySegment p = own(a);
         return wrap(switch (ne.length) {
-            case 1 -> ggml_h.ggml_reshape_1d(ctx(), p, ne[0]);
-            case 2 -> ggml_h.ggml_reshape_2d(ctx(), p, ne[0], ne[1]);
-            case 3 -> ggml_h.ggml_reshape_3d(ctx(), p, ne[0], ne[1], ne[2]);
-            case 4 -> ggml_h.ggml_reshape_4d(ctx(), p, ne[0], ne[1], ne[2], ne[3]);
+            case 1 -> ggml_h.ggml_reshape_1d(opCtx(), p, ne[0]);
+            case 2 -> ggml_h.ggml_reshape_2d(opCtx(), p, ne[0], ne[1]);
+            case 3 -> ggml_h.ggml_reshape_3d(opCtx(), p, ne[0], ne[1], ne[2]);
+            case 4 -> ggml_h.ggml_reshape_4d(opCtx(), p, ne[0], ne[1], ne[2], ne[3]);
             default -> throw new GgmlException("reshape takes 1 to 4 dimensions, got " + ne.length);
         });
     }
@@ -315,12 +379,12 @@ public final class Graph extends GgmlContext {
         if (offset < 0 || last >= a.byteSize()) {
             throw new GgmlException("view of " + a.name() + " reaches past its " + a.byteSize() + " bytes");
         }
-        return wrap(ggml_h.ggml_view_4d(ctx(), own(a), ne0, ne1, ne2, ne3, nb1, nb2, nb3, offset));
+        return wrap(ggml_h.ggml_view_4d(opCtx(), own(a), ne0, ne1, ne2, ne3, nb1, nb2, nb3, offset));
     }
 
     /** Converts to another type (e.g. F32 to F16). */
     public Tensor cast(Tensor a, GgmlType type) {
-        return wrap(ggml_h.ggml_cast(ctx(), own(a), type.id()));
+        return wrap(ggml_h.ggml_cast(opCtx(), own(a), type.id()));
     }
 
     /**
@@ -355,7 +419,7 @@ public final class Graph extends GgmlContext {
         if (!(scale > 0) || Float.isInfinite(scale)) {
             throw new GgmlException("flash_attn_ext: scale must be a positive finite number, got " + scale);
         }
-        MemorySegment r = ggml_h.ggml_flash_attn_ext(ctx(), own(q), own(k), own(v),
+        MemorySegment r = ggml_h.ggml_flash_attn_ext(opCtx(), own(q), own(k), own(v),
                 mask == null ? MemorySegment.NULL : own(mask), scale, 0f, 0f);
         ggml_h.ggml_flash_attn_ext_set_prec(r, ggml_h.GGML_PREC_F32());
         return wrap(r);
@@ -374,9 +438,7 @@ public final class Graph extends GgmlContext {
 
     /** Marks a tensor's name for debugging; returns it. */
     public Tensor named(Tensor t, String name) {
-        try (Arena a = Arena.ofConfined()) {
-            ggml_h.ggml_set_name(own(t), a.allocateFrom(name));
-        }
-        return t;
+        own(t);
+        return t.name(name);
     }
 }

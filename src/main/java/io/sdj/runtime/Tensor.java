@@ -16,6 +16,8 @@ import java.util.Arrays;
 public final class Tensor {
     private final MemorySegment struct;
     private final TensorOwner owner;
+    /** The name given through {@link #name(String)}, for messages once the owner is closed. */
+    private volatile String label;
 
     Tensor(MemorySegment ptr, TensorOwner owner) {
         if (ptr.equals(MemorySegment.NULL)) {
@@ -27,8 +29,9 @@ public final class Tensor {
 
     MemorySegment ptr() {
         if (!owner.isOpen()) {
-            // the struct lived in the owner's freed memory: its name cannot be read any more
-            throw new IllegalStateException("a tensor was used after " + owner.describe() + " was closed");
+            // the struct is freed memory now: only the name kept on the Java side may be used
+            throw new IllegalStateException("tensor '" + (label == null ? "(unnamed)" : label) + "' used after "
+                    + owner.describe() + " was closed");
         }
         return struct;
     }
@@ -81,6 +84,7 @@ public final class Tensor {
 
     /** Sets ggml's name of the tensor (at most 63 bytes are kept). */
     public Tensor name(String name) {
+        label = name;
         try (Arena a = Arena.ofConfined()) {
             ggml_h.ggml_set_name(ptr(), a.allocateFrom(name));
         }
