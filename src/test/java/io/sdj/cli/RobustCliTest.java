@@ -42,15 +42,15 @@ class RobustCliTest {
         CliRun r = CliRun.of(args("--preview", "proj", "--preview-path", preview.toString(), "--preview-interval", "1"));
         assertEquals(0, r.status(), r.err());
         BufferedImage img = ImageIO.read(preview.toFile());
-        assertEquals(4, img.getWidth(), "32 px / 8");
-        assertEquals(4, img.getHeight());
+        assertEquals(8, img.getWidth(), "32 px, aligned up to 64, / 8");
+        assertEquals(8, img.getHeight());
     }
 
     @Test
     void previewMethodsSdjDoesNotImplementAreUsageErrors() {
         CliRun tae = CliRun.of(args("--preview", "tae"));
         assertEquals(Main.EXIT_USAGE, tae.status());
-        assertTrue(tae.err().contains("--preview: tae"), tae.err());
+        assertTrue(tae.err().contains("--preview tae needs a TAESD file"), tae.err());
         CliRun zero = CliRun.of(args("--preview", "proj", "--preview-interval", "0"));
         assertEquals(Main.EXIT_USAGE, zero.status());
         assertTrue(zero.err().contains("--preview-interval"), zero.err());
