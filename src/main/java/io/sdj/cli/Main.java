@@ -6,6 +6,7 @@ import io.sdj.hub.HubClient;
 import io.sdj.hub.HubFileRef;
 import io.sdj.image.ImageParameters;
 import io.sdj.image.PngInfo;
+import io.sdj.model.DiffusersFolder;
 import io.sdj.pipeline.CancellationToken;
 import io.sdj.pipeline.GeneratedImage;
 import io.sdj.pipeline.GenerationRequest;
@@ -114,12 +115,12 @@ public final class Main {
         Logger log = LoggerFactory.getLogger(Main.class);
         long start = System.nanoTime();
         HubClient hub = HubClient.fromEnvironment().withListener(new DownloadPrinter(err, isTerminal(err)));
-        Path model = modelPath(o.model(), hub);
-        if (!Files.exists(model)) {
+        Path model = o.model() == null ? null : modelPath(o.model(), hub);
+        if (model != null && !Files.exists(model)) {
             throw new SdjException("model file not found: " + model);
         }
-        if (!Files.isRegularFile(model)) {
-            throw new SdjException("model is not a file: " + model);
+        if (model != null && !Files.isRegularFile(model) && !DiffusersFolder.looksLike(model)) {
+            throw new SdjException("model is not a file or a diffusers folder: " + model);
         }
         if (o.tokenizer() != null && !Files.exists(o.tokenizer())) {
             throw new SdjException("tokenizer not found: " + o.tokenizer());
@@ -132,11 +133,12 @@ public final class Main {
         int threads = o.threads() > 0 ? o.threads() : PhysicalCores.count();
         log.debug("options: {}; threads {}", o, threads);
 
-        StableDiffusion.Builder builder = StableDiffusion.builder().model(model).backend(o.backend())
+        StableDiffusion.Builder builder = StableDiffusion.builder().model(model).diffusionModel(o.diffusionModel())
+                .vae(o.vae()).clipL(o.clipL()).clipG(o.clipG()).backend(o.backend())
                 .threads(threads).weightType(o.weightType()).prediction(o.prediction()).listener(progress)
                 .residency(WeightResidency.ON_DEMAND); // one generation: each part loaded when needed, then freed
         // the model's own tokenizer files, else CLIP's from the hub cache (downloaded once, with progress)
-        builder.tokenizer(o.tokenizer() != null ? o.tokenizer() : TokenizerFiles.locate(model, hub).path());
+        builder.tokenizer(o.tokenizer() != null ? o.tokenizer() : TokenizerFiles.locate(model != null ? model : o.diffusionModel(), hub).path());
         try (StableDiffusion sd = builder.build()) {
             GenerationResult result = sd.generate(request, progress, new CancellationToken());
             progress.endLine();
@@ -199,7 +201,7 @@ public final class Main {
                 .cfgScale(o.cfgScale())
                 .seed(seed)
                 .size(r.width(), r.height())
-                .model(o.model().toString())
+                .model((o.model() != null ? o.model() : o.diffusionModel()).toString())
                 .rng(o.rng().cliName())
                 .sampleMethod(o.sampler().cliName())
                 .scheduler(r.scheduler().cliName())

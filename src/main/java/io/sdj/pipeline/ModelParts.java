@@ -7,7 +7,9 @@ import io.sdj.family.WeightTypePolicy;
 import io.sdj.model.Component;
 import io.sdj.model.LdmLayout;
 import io.sdj.model.ModelConfig;
-import io.sdj.model.TensorSources;
+import io.sdj.model.ModelFiles;
+import io.sdj.nn.Scope;
+import io.sdj.vae.AutoencoderKL;
 import io.sdj.model.TensorSource;
 import io.sdj.runtime.Backend;
 import io.sdj.runtime.WeightStore;
@@ -15,7 +17,6 @@ import io.sdj.text.ClipTokenizer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashSet;
@@ -47,7 +48,7 @@ final class ModelParts implements AutoCloseable {
         }
     }
 
-    private final Path model;
+    private final ModelFiles files;
     private final ModelFamily family;
     private final ModelConfig config;
     private final Backend backend;
@@ -57,9 +58,9 @@ final class ModelParts implements AutoCloseable {
     private final Map<Part, Loaded> loaded = new EnumMap<>(Part.class);
     private double loadSeconds;
 
-    ModelParts(Path model, ModelFamily family, ModelConfig config, Backend backend, WeightTypePolicy policy,
+    ModelParts(ModelFiles files, ModelFamily family, ModelConfig config, Backend backend, WeightTypePolicy policy,
                ClipTokenizer tokenizer, ProgressListener listener) {
-        this.model = model;
+        this.files = files;
         this.family = family;
         this.config = config;
         this.backend = backend;
@@ -77,7 +78,10 @@ final class ModelParts implements AutoCloseable {
     }
 
     VaeRunner vae() {
-        return (VaeRunner) get(Part.VAE, ws -> new VaeRunner(family.autoencoder(config, ws), backend));
+        // sd.cpp runs SDXL's VAE convs at 1/32 only with the checkpoint's own VAE (no --vae)
+        return (VaeRunner) get(Part.VAE, ws -> new VaeRunner(files.separateVae()
+                ? new AutoencoderKL(config.vae(), Scope.of(ws, Component.VAE.prefix()), 1.0f)
+                : family.autoencoder(config, ws), backend));
     }
 
     boolean isLoaded(Part p) {
@@ -132,7 +136,7 @@ final class ModelParts implements AutoCloseable {
             names.addAll(LdmLayout.expectedTensors(c, config).keySet());
         }
         WeightStore ws;
-        try (TensorSource file = TensorSources.open(model)) {
+        try (TensorSource file = files.open()) {
             ws = WeightLoader.load(file, names, components, backend, policy,
                     family.displayName() + " " + p.name().toLowerCase(java.util.Locale.ROOT),
                     (n, total) -> listener.onProgress(new Progress(Phase.LOADING_WEIGHTS, n, total, 0,

@@ -11,7 +11,7 @@ import io.sdj.family.ModelFamily;
 import io.sdj.model.LdmLayout;
 import io.sdj.model.ModelConfig;
 import io.sdj.model.ModelDetector;
-import io.sdj.model.TensorSources;
+import io.sdj.model.ModelFiles;
 import io.sdj.model.TensorSource;
 import io.sdj.runtime.Backend;
 import io.sdj.runtime.GgmlType;
@@ -68,21 +68,22 @@ public final class StableDiffusion implements AutoCloseable {
 
     private StableDiffusion(Builder b) {
         long start = System.nanoTime();
-        if (b.model == null) {
+        if (b.model == null && b.diffusionModel == null) {
             throw new InvalidParameterException("model", "no model file given");
         }
-        if (!Files.isRegularFile(b.model)) {
-            throw new InvalidParameterException("model", "no such file: " + b.model);
+        ModelFiles files = new ModelFiles(b.model, b.diffusionModel, b.vae, b.clipL, b.clipG);
+        files.check();
+        if (b.model != null) {
+            ModelDetector.checkContainer(b.model);
         }
-        ModelDetector.checkContainer(b.model);
-        this.modelPath = b.model;
+        this.modelPath = files.primary();
         this.weightType = b.weightType;
         this.residency = b.residency;
         this.prediction = b.prediction;
         this.tokenizer = b.tokenizer != null
                 ? (Files.isDirectory(b.tokenizer) ? ClipTokenizer.fromDirectory(b.tokenizer) : ClipTokenizer.fromMerges(b.tokenizer))
-                : ClipTokenizer.forModel(b.model);
-        try (TensorSource file = TensorSources.open(b.model)) {
+                : ClipTokenizer.forModel(files.primary());
+        try (TensorSource file = files.open()) {
             this.family = ModelFamilies.detect(file);
             this.config = family.configure(file);
             this.sigmaTable = sigmaTable(file);
@@ -91,7 +92,7 @@ public final class StableDiffusion implements AutoCloseable {
         ModelParts mp = null;
         try {
             be.setThreads(b.threads);
-            mp = new ModelParts(b.model, family, config, be, family.weightTypes(b.weightType), tokenizer, b.listener);
+            mp = new ModelParts(files, family, config, be, family.weightTypes(b.weightType), tokenizer, b.listener);
             if (residency == WeightResidency.RESIDENT) {
                 mp.conditioner();
                 mp.unet();
@@ -381,6 +382,10 @@ public final class StableDiffusion implements AutoCloseable {
     /** Loads a model. Only {@link #model(Path)} is required. */
     public static final class Builder {
         private Path model;
+        private Path diffusionModel;
+        private Path vae;
+        private Path clipL;
+        private Path clipG;
         private Path tokenizer;
         private String backend = "best";
         private int threads = -1;
@@ -392,8 +397,19 @@ public final class StableDiffusion implements AutoCloseable {
         private Builder() {
         }
 
-        /** The checkpoint (.safetensors, SD 1.x / SD 2.x / SDXL single-file layout). */
+        /**
+         * The checkpoint (.safetensors, .gguf, .ckpt in the SD 1.x / SD 2.x / SDXL single-file layout) or a diffusers
+         * pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/).
+         */
         public Builder model(Path v) { model = v; return this; }
+        /** The U-Net in its own file (sd-cli's --diffusion-model); replaces the checkpoint's, or stands without one. */
+        public Builder diffusionModel(Path v) { diffusionModel = v; return this; }
+        /** The VAE in its own file (sd-cli's --vae); replaces the checkpoint's (SDXL then runs its convs at full scale, as sd.cpp). */
+        public Builder vae(Path v) { vae = v; return this; }
+        /** CLIP ViT-L/14 in its own file (sd-cli's --clip_l); replaces the checkpoint's. */
+        public Builder clipL(Path v) { clipL = v; return this; }
+        /** OpenCLIP ViT-bigG/14 in its own file (sd-cli's --clip_g, SDXL); replaces the checkpoint's. */
+        public Builder clipG(Path v) { clipG = v; return this; }
         /** The CLIP BPE merges file, or a folder with merges.txt; default: tokenizer/ next to the model. */
         public Builder tokenizer(Path v) { tokenizer = v; return this; }
         /** cpu, vulkan, cuda, a device name (Vulkan0), or best (default: the first hardware GPU, else CPU). */
