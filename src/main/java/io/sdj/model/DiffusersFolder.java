@@ -62,9 +62,9 @@ public final class DiffusersFolder {
     public static Kind check(Path dir) {
         Path index = dir.resolve(MODEL_INDEX);
         if (!Files.isRegularFile(index)) {
-            throw new UnsupportedModelException(dir, "a diffusers folder", "is a folder without " + MODEL_INDEX
-                    + "; sdj reads diffusers pipeline folders (" + MODEL_INDEX + ", unet/, vae/, text_encoder/, tokenizer/)"
-                    + " or single model files (.safetensors, .gguf, .ckpt)");
+            throw new UnsupportedModelException(dir, Files.isDirectory(dir.resolve("unet")) ? "a diffusers folder" : "unknown",
+                    "is a directory without " + MODEL_INDEX + "; sdj reads diffusers pipeline folders (" + MODEL_INDEX
+                    + ", unet/, vae/, text_encoder/, tokenizer/) or model files (.safetensors, .gguf, .ckpt)");
         }
         String pipeline = json(index).get("_class_name").orElse(null) instanceof JsonValue.JsonString s ? s.value() : null;
         if (pipeline == null) {
@@ -152,7 +152,7 @@ public final class DiffusersFolder {
                     DiffusersNames.openClip(text2, SDXL_CLIP_G, b);
                 }
             }
-            LOG.info("{}: diffusers {} folder", dir, kind);
+            LOG.debug("{}: diffusers {} folder", dir, kind);
             return b.build();
         } catch (RuntimeException e) {
             b.abandon();

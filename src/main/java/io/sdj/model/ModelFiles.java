@@ -160,7 +160,7 @@ public record ModelFiles(Path model, Path diffusionModel, Path vae, Path clipL, 
     private static void replaced(CompositeSource.Builder b, String prefix, String option) {
         int n = b.dropPrefix(prefix);
         if (n > 0) {
-            LOG.info("{} replaces the checkpoint's {} tensors under {}", option, n, prefix);
+            LOG.debug("{} replaces the checkpoint's {} tensors under {}", option, n, prefix);
         }
     }
 

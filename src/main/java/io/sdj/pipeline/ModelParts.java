@@ -78,10 +78,17 @@ final class ModelParts implements AutoCloseable {
     }
 
     VaeRunner vae() {
-        // sd.cpp runs SDXL's VAE convs at 1/32 only with the checkpoint's own VAE (no --vae)
         return (VaeRunner) get(Part.VAE, ws -> new VaeRunner(files.separateVae()
-                ? new AutoencoderKL(config.vae(), Scope.of(ws, Component.VAE.prefix()), 1.0f)
+                ? new AutoencoderKL(config.vae(), Scope.of(ws, Component.VAE.prefix()), vaeConvScale())
                 : family.autoencoder(config, ws), backend));
+    }
+
+    /**
+     * The scale the VAE's convolutions run at: the family's (SDXL: 1/32) with the checkpoint's own VAE, 1 with a
+     * separate VAE file (sd.cpp applies its SDXL scale only when no --vae is given).
+     */
+    float vaeConvScale() {
+        return files.separateVae() ? 1.0f : family.vaeConvScale();
     }
 
     boolean isLoaded(Part p) {
