@@ -122,6 +122,10 @@ public final class Main {
         if (model != null && !Files.isRegularFile(model) && !DiffusersFolder.looksLike(model)) {
             throw new SdjException("model is not a file or a diffusers folder: " + model);
         }
+        checkComponent("--diffusion-model", o.diffusionModel());
+        checkComponent("--vae", o.vae());
+        checkComponent("--clip_l", o.clipL());
+        checkComponent("--clip_g", o.clipG());
         if (o.tokenizer() != null && !Files.exists(o.tokenizer())) {
             throw new SdjException("tokenizer not found: " + o.tokenizer());
         }
@@ -164,6 +168,12 @@ public final class Main {
      * The model file: {@code -m} as given, or for a hub reference {@code hf://org/name/path} (which a command-line
      * path spells {@code hf:/org/name/path}) and no such local file, the file resolved through the hub cache.
      */
+    private static void checkComponent(String flag, Path file) {
+        if (file != null && !Files.isRegularFile(file)) {
+            throw new SdjException(flag + (Files.exists(file) ? " is not a file: " : " file not found: ") + file);
+        }
+    }
+
     static Path modelPath(Path given, HubClient hub) {
         String s = given.toString();
         if (s.startsWith("hf:/") && !Files.exists(given)) {

@@ -140,6 +140,7 @@ public final class DiffusersFolder {
                 case SD1 -> DiffusersNames.openAiClip(text, SD1_CLIP, b);
                 case SD2 -> {
                     DiffusersNames.openClip(text, SD2_CLIP, b);
+                    warnIfTruncated(text);
                     if (!b.contains(SD2_CLIP + "text_projection")) {
                         int width = (int) text.tensors().get("text_model.embeddings.token_embedding.weight").dim(1);
                         b.identity(SD2_CLIP + "text_projection", text, width);
@@ -157,6 +158,24 @@ public final class DiffusersFolder {
         } catch (RuntimeException e) {
             b.abandon();
             throw e;
+        }
+    }
+
+    /**
+     * diffusers keeps 23 of OpenCLIP ViT-H/14's 24 layers (it runs SD 2.x at the last one it keeps, the single
+     * file's penultimate). sdj counts clip skip on the layers the encoder has, so the single file's default
+     * (penultimate of 24) is clip skip 1 here.
+     */
+    private static void warnIfTruncated(TensorSource text) {
+        int layers = 0;
+        while (text.contains("text_model.encoder.layers." + layers + ".layer_norm1.weight")) {
+            layers++;
+        }
+        long width = text.tensors().get("text_model.embeddings.token_embedding.weight").dim(1);
+        if (width == 1024 && layers == 23) {
+            LOG.warn("{}: the text encoder has 23 of OpenCLIP ViT-H's 24 layers (diffusers drops the last); clip skip "
+                    + "counts from its 23rd: --clip-skip 1 gives the single file's default (its penultimate layer)",
+                    text.path());
         }
     }
 
