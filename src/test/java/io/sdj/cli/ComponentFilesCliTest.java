@@ -52,6 +52,15 @@ class ComponentFilesCliTest {
                 vae.toString(), "--clip_l", clipL.toString(), "--tokenizer", merges), "component files");
         assertArrayEquals(expected, run(dir.resolve("c.png"), "-m", folder.toString()), "diffusers folder");
 
+        // sdj convert reads the folder too; its GGUF gives the same image
+        Path gguf = dir.resolve("folder.gguf");
+        CliRun convert = CliRun.of("-M", "convert", "-m", folder.toString(), "-o", gguf.toString());
+        assertEquals(0, convert.status(), convert.err());
+        Path wholeGguf = dir.resolve("whole.gguf");
+        assertEquals(0, CliRun.of("-M", "convert", "-m", whole.toString(), "-o", wholeGguf.toString()).status());
+        assertArrayEquals(run(dir.resolve("f.png"), "-m", wholeGguf.toString(), "--tokenizer", merges),
+                run(dir.resolve("e.png"), "-m", gguf.toString(), "--tokenizer", merges), "GGUF of the folder");
+
         CliRun missing = CliRun.of("-m", whole.toString(), "--tokenizer", merges, "--vae",
                 dir.resolve("none.safetensors").toString(), "-o", dir.resolve("d.png").toString());
         assertEquals(1, missing.status(), missing.err());
