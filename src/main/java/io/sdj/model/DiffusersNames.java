@@ -71,7 +71,8 @@ public final class DiffusersNames {
 
     /** True when the names look like a diffusers VAE. */
     public static boolean isDiffusersVae(Map<String, TensorInfo> tensors) {
-        return tensors.keySet().stream().anyMatch(n -> n.startsWith("encoder.down_blocks.") || n.startsWith("decoder.up_blocks."));
+        return tensors.keySet().stream().anyMatch(n -> n.startsWith("encoder.down_blocks.") || n.startsWith("decoder.up_blocks.")
+                || n.startsWith("encoder.mid_block.") || n.startsWith("decoder.mid_block."));
     }
 
     /** True when the names are transformers' CLIPTextModel ({@code text_model.*}). */

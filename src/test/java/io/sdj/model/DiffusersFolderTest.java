@@ -158,6 +158,29 @@ class DiffusersFolderTest {
         }
     }
 
+    @Test
+    void craftedComponentNamesGiveTypedErrors() {
+        Path whole = TinySd15Writer.builder().write(dir.resolve("whole.safetensors"));
+        SafetensorsWriter w = new SafetensorsWriter();
+        w.addFloats("conv_in.weight", DType.F32, new long[]{1, 1, 1, 1}, new float[]{1});
+        w.addFloats("down_blocks.99999999999.resnets.0.conv1.weight", DType.F32, new long[]{1}, new float[]{1});
+        w.addFloats("down_blocks.0.resnets.0.conv1.weight", DType.F32, new long[]{1, 2, 3}, new float[6]);
+        w.addFloats("up_blocks.7.upsamplers.0.conv.weight", DType.F32, new long[]{1}, new float[]{1});
+        Path unet = dir.resolve("crafted-unet.safetensors");
+        w.write(unet);
+        SafetensorsWriter v = new SafetensorsWriter();
+        v.addFloats("encoder.mid_block.attentions.0.to_q.weight", DType.F32, new long[]{2, 3}, new float[6]);
+        v.addFloats("encoder.mid_block.attentions.0.query.weight", DType.F32, new long[]{2, 3}, new float[6]);
+        Path vae = dir.resolve("crafted-vae.safetensors");
+        v.write(vae);
+        try (TensorSource s = new ModelFiles(whole, unet, null, null, null).open()) {
+            assertThrows(io.sdj.SdjException.class, () -> ModelFamilies.detect(s).configure(s));
+        }
+        // the current and the older attention names both present: two sources for one name
+        assertMessage(assertThrows(ModelFormatException.class, () -> new ModelFiles(whole, null, vae, null, null).open()),
+                "first_stage_model.encoder.mid.attn_1.q.weight", "offered twice");
+    }
+
     private static void assertMessage(Exception e, String... parts) {
         for (String part : parts) {
             assertTrue(e.getMessage().contains(part), () -> "'" + e.getMessage() + "' lacks '" + part + "'");
