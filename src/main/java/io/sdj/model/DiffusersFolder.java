@@ -26,6 +26,12 @@ public final class DiffusersFolder {
     /** The pipeline index every diffusers folder has. */
     public static final String MODEL_INDEX = "model_index.json";
 
+    /**
+     * Metadata key a source sets when its text encoder lacks final layers the family's clip skip counts (diffusers'
+     * SD 2.x encoder: 23 of OpenCLIP ViT-H's 24): the pipeline takes that many off the clip skip.
+     */
+    public static final String DROPPED_TEXT_LAYERS_KEY = "sdj.text_encoder.dropped_final_layers";
+
     /** Pipelines whose folders sdj reads. */
     public static final Set<String> PIPELINES = Set.of("StableDiffusionPipeline", "StableDiffusionImg2ImgPipeline",
             "StableDiffusionXLPipeline", "StableDiffusionXLImg2ImgPipeline");
@@ -140,7 +146,12 @@ public final class DiffusersFolder {
                 case SD1 -> DiffusersNames.openAiClip(text, SD1_CLIP, b);
                 case SD2 -> {
                     DiffusersNames.openClip(text, SD2_CLIP, b);
-                    warnIfTruncated(text);
+                    int dropped = droppedFinalLayers(text);
+                    if (dropped > 0) {
+                        b.metadata(java.util.Map.of(DROPPED_TEXT_LAYERS_KEY, Integer.toString(dropped)));
+                        LOG.info("{}: the text encoder has 23 of OpenCLIP ViT-H's 24 layers (diffusers drops the last); "
+                                + "clip skip counts on the 24, as for the single file", text.path());
+                    }
                     if (!b.contains(SD2_CLIP + "text_projection")) {
                         int width = (int) text.tensors().get("text_model.embeddings.token_embedding.weight").dim(1);
                         b.identity(SD2_CLIP + "text_projection", text, width);
@@ -162,21 +173,20 @@ public final class DiffusersFolder {
     }
 
     /**
-     * diffusers keeps 23 of OpenCLIP ViT-H/14's 24 layers (it runs SD 2.x at the last one it keeps, the single
-     * file's penultimate). sdj counts clip skip on the layers the encoder has, so the single file's default
-     * (penultimate of 24) is clip skip 1 here.
+     * OpenCLIP ViT-H/14 has 24 layers; diffusers keeps 23 (it runs SD 2.x at the last one it keeps, the single
+     * file's penultimate). For such an encoder (width 1024, 23 layers) this is 1, else 0.
      */
-    private static void warnIfTruncated(TensorSource text) {
+    static int droppedFinalLayers(TensorSource text) {
         int layers = 0;
         while (text.contains("text_model.encoder.layers." + layers + ".layer_norm1.weight")) {
             layers++;
         }
-        long width = text.tensors().get("text_model.embeddings.token_embedding.weight").dim(1);
-        if (width == 1024 && layers == 23) {
-            LOG.warn("{}: the text encoder has 23 of OpenCLIP ViT-H's 24 layers (diffusers drops the last); clip skip "
-                    + "counts from its 23rd: --clip-skip 1 gives the single file's default (its penultimate layer)",
-                    text.path());
-        }
+        return droppedFinalLayers(text.tensors().get("text_model.embeddings.token_embedding.weight").dim(1), layers);
+    }
+
+    /** 1 for diffusers' form of OpenCLIP ViT-H/14 (width 1024, 23 of its 24 layers), else 0. */
+    public static int droppedFinalLayers(long width, int layers) {
+        return width == 1024 && layers == 23 ? 1 : 0;
     }
 
     private static void requireClip(TensorSource text) {

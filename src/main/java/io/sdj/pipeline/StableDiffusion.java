@@ -8,6 +8,7 @@ import io.sdj.family.DiffusionModel;
 import io.sdj.family.LatentFormat;
 import io.sdj.family.ModelFamilies;
 import io.sdj.family.ModelFamily;
+import io.sdj.model.DiffusersFolder;
 import io.sdj.model.LdmLayout;
 import io.sdj.model.ModelConfig;
 import io.sdj.model.ModelDetector;
@@ -59,6 +60,7 @@ public final class StableDiffusion implements AutoCloseable {
     private final ClipTokenizer tokenizer;
     private final ModelParts parts;
     private final SigmaTable sigmaTable;
+    private final int droppedTextLayers;
     private final WeightResidency residency;
     private final GgmlType weightType;
     private final double openSeconds;
@@ -87,6 +89,7 @@ public final class StableDiffusion implements AutoCloseable {
             this.family = ModelFamilies.detect(file);
             this.config = family.configure(file);
             this.sigmaTable = sigmaTable(file);
+            this.droppedTextLayers = droppedTextLayers(file);
         }
         Backend be = Backend.open(b.backend);
         ModelParts mp = null;
@@ -114,6 +117,23 @@ public final class StableDiffusion implements AutoCloseable {
         LOG.info("opened {}: {}, latent {} {}; weights {} ({} MiB resident) on {}", modelPath.getFileName(),
                 family.displayName(), family.latentFormat(), config.describe(),
                 residency.name().toLowerCase(Locale.ROOT), parts.weightBytes() >> 20, backend.device().name());
+    }
+
+    private static int droppedTextLayers(TensorSource file) {
+        String v = file.metadata().get(DiffusersFolder.DROPPED_TEXT_LAYERS_KEY);
+        if (v == null) {
+            return 0;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= 0 && n <= 4) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new io.sdj.model.ModelFormatException(file.path(), "metadata " + DiffusersFolder.DROPPED_TEXT_LAYERS_KEY
+                + " must be 0 to 4, got '" + v + "'");
     }
 
     /** The file's own alphas_cumprod when it has a valid one (SD 1.x/2.x files), else sd.cpp's computed table. */
@@ -267,7 +287,7 @@ public final class StableDiffusion implements AutoCloseable {
         checkCancel(cancel);
 
         long t0 = System.nanoTime();
-        ConditionRequest condRequest = new ConditionRequest(req.effectiveClipSkip(family.defaultClipSkip()), width, height);
+        ConditionRequest condRequest = new ConditionRequest(clipSkip(req), width, height);
         boolean useUncond = req.cfgScale() != 1.0f;
         int textJobs = useUncond ? 2 : 1;
         listener.onProgress(new Progress(Phase.TEXT_ENCODING, 0, textJobs, 0, 0));
@@ -336,6 +356,19 @@ public final class StableDiffusion implements AutoCloseable {
             }
             return Denoiser.denoised(out, xt, s);
         };
+    }
+
+    /**
+     * The request's clip skip on the encoder this model has: a text encoder without final layers the family counts
+     * (diffusers' SD 2.x encoder, {@link DiffusersFolder#DROPPED_TEXT_LAYERS_KEY}) skips that many fewer.
+     */
+    private int clipSkip(GenerationRequest req) {
+        int skip = req.effectiveClipSkip(family.defaultClipSkip());
+        if (droppedTextLayers > 0 && skip - droppedTextLayers < 1) {
+            throw new InvalidParameterException("clip_skip", skip + " needs the text encoder's last layer, which this "
+                    + "model's encoder does not have (diffusers dropped it); use " + (droppedTextLayers + 1) + " or more");
+        }
+        return skip - droppedTextLayers;
     }
 
     private static void checkCancel(CancellationToken cancel) {

@@ -1,6 +1,7 @@
 package io.sdj.pipeline;
 
 import io.sdj.model.DiffusersFixture;
+import io.sdj.model.DiffusersFolder;
 import io.sdj.model.DiffusersFixture.Blob;
 import io.sdj.model.GoldenModel;
 import io.sdj.model.ModelConfig;
@@ -129,6 +130,33 @@ class DiffusersPipelineTest {
         }
         double mean = sum / (3.0 * expected.length);
         assertTrue(mean < 1.0, "components with --vae: mean |Δ| " + mean);
+    }
+
+    @Test
+    void anEncoderWithoutItsLastLayerSkipsOneFewer() {
+        assertEquals(1, DiffusersFolder.droppedFinalLayers(1024, 23));
+        assertEquals(0, DiffusersFolder.droppedFinalLayers(1024, 24));
+        assertEquals(0, DiffusersFolder.droppedFinalLayers(768, 23));
+        Path plain = tiny(TinySd15Writer.Family.SD2).write(dir.resolve("plain.safetensors"));
+        Path marked = tiny(TinySd15Writer.Family.SD2).metadata(DiffusersFolder.DROPPED_TEXT_LAYERS_KEY, "1")
+                .write(dir.resolve("marked.safetensors"));
+        try (StableDiffusion a = StableDiffusion.builder().model(plain).tokenizer(GoldenModel.merges()).backend("cpu")
+                .threads(2).build();
+             StableDiffusion b = StableDiffusion.builder().model(marked).tokenizer(GoldenModel.merges()).backend("cpu")
+                .threads(2).build()) {
+            GenerationRequest skip1 = GenerationRequest.builder("a lovely cat").size(64, 64).steps(1).seed(42).clipSkip(1).build();
+            GenerationRequest byDefault = GenerationRequest.builder("a lovely cat").size(64, 64).steps(1).seed(42).build();
+            int[] expected = rgb(a.generate(skip1));
+            assertArrayEquals(expected, rgb(b.generate(byDefault)), "SD 2.x default clip skip 2 on 1 fewer layer");
+            io.sdj.InvalidParameterException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    io.sdj.InvalidParameterException.class, () -> b.generate(skip1));
+            assertTrue(e.getMessage().contains("last layer"), e.getMessage());
+        }
+    }
+
+    private static int[] rgb(GenerationResult r) {
+        BufferedImage img = r.images().getFirst().image();
+        return img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());
     }
 
     @Test
