@@ -2,6 +2,8 @@ package io.sdj.model;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,6 +23,7 @@ import java.util.Map;
  * built, naming both files. The composite owns and closes the parts it was given with {@link Builder#own}.
  */
 public final class CompositeSource implements TensorSource {
+    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** How an offered tensor is made from the parts' stored tensors. */
     private sealed interface Recipe {
@@ -119,8 +122,7 @@ public final class CompositeSource implements TensorSource {
             case Identity id -> {
                 dst.fill((byte) 0);
                 for (long i = 0; i < id.n(); i++) {
-                    dst.set(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN),
-                            (i * id.n() + i) * 4, 1.0f);
+                    dst.set(LE_FLOAT, (i * id.n() + i) * 4, 1.0f);
                 }
             }
         }

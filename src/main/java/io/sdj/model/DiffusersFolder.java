@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -148,7 +149,7 @@ public final class DiffusersFolder {
                     DiffusersNames.openClip(text, SD2_CLIP, b);
                     int dropped = droppedFinalLayers(text);
                     if (dropped > 0) {
-                        b.metadata(java.util.Map.of(DROPPED_TEXT_LAYERS_KEY, Integer.toString(dropped)));
+                        b.metadata(Map.of(DROPPED_TEXT_LAYERS_KEY, Integer.toString(dropped)));
                         LOG.info("{}: the text encoder has 23 of OpenCLIP ViT-H's 24 layers (diffusers drops the last); "
                                 + "clip skip counts on the 24, as for the single file", text.path());
                     }

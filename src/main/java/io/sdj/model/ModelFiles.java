@@ -1,11 +1,11 @@
 package io.sdj.model;
 
+import io.sdj.InvalidParameterException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -39,7 +39,7 @@ public record ModelFiles(Path model, Path diffusionModel, Path vae, Path clipL, 
 
     public ModelFiles {
         if (model == null && diffusionModel == null) {
-            throw new io.sdj.InvalidParameterException("model", "no model given: a checkpoint (-m) or a diffusion model "
+            throw new InvalidParameterException("model", "no model given: a checkpoint (-m) or a diffusion model "
                     + "(--diffusion-model) is needed");
         }
     }
@@ -67,7 +67,7 @@ public record ModelFiles(Path model, Path diffusionModel, Path vae, Path clipL, 
     /**
      * Fails unless every given path exists and is of the right kind (a file, or for the model a diffusers folder).
      *
-     * @throws io.sdj.InvalidParameterException naming the option
+     * @throws InvalidParameterException naming the option
      * @throws UnsupportedModelException         for a folder sdj does not read
      */
     public void check() {
@@ -75,7 +75,7 @@ public record ModelFiles(Path model, Path diffusionModel, Path vae, Path clipL, 
             if (Files.isDirectory(model)) {
                 DiffusersFolder.check(model);
             } else if (!Files.isRegularFile(model)) {
-                throw new io.sdj.InvalidParameterException("model", "no such file: " + model);
+                throw new InvalidParameterException("model", "no such file: " + model);
             }
         }
         checkFile("diffusion-model", diffusionModel);
@@ -86,7 +86,7 @@ public record ModelFiles(Path model, Path diffusionModel, Path vae, Path clipL, 
 
     private static void checkFile(String option, Path p) {
         if (p != null && !Files.isRegularFile(p)) {
-            throw new io.sdj.InvalidParameterException(option, Files.isDirectory(p) ? "is a folder, expected a "
+            throw new InvalidParameterException(option, Files.isDirectory(p) ? "is a folder, expected a "
                     + "model file: " + p : "no such file: " + p);
         }
     }
@@ -198,10 +198,5 @@ public record ModelFiles(Path model, Path diffusionModel, Path vae, Path clipL, 
         for (Map.Entry<String, TensorInfo> e : local.tensors().entrySet()) {
             b.copy(prefix + e.getKey(), local, e.getValue());
         }
-    }
-
-    /** The given paths, for messages. */
-    public List<Path> paths() {
-        return java.util.stream.Stream.of(model, diffusionModel, vae, clipL, clipG).filter(java.util.Objects::nonNull).toList();
     }
 }
