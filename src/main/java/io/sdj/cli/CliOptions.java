@@ -26,6 +26,10 @@ import java.util.stream.Collectors;
  * {@code --help} text.
  *
  * @param model            checkpoint path as given (-m); null only with --help or --list-devices
+ * @param diffusionModel   --diffusion-model: the U-Net in its own file (replaces the checkpoint's), or null
+ * @param vae              --vae: the VAE in its own file (replaces the checkpoint's), or null
+ * @param clipL            --clip_l: CLIP ViT-L/14 in its own file, or null
+ * @param clipG            --clip_g: OpenCLIP ViT-bigG/14 in its own file (SDXL), or null
  * @param tokenizer        CLIP merges file or tokenizer folder, or null to look next to the model
  * @param backend          cpu, vulkan, cuda, a device name, or best
  * @param threads          CPU threads as given; ≤ 0 means the number of physical cores
@@ -53,7 +57,7 @@ import java.util.stream.Collectors;
  * @param help             print {@link #helpText()} and exit
  * @param speed            TAESD, previews, VAE tiling and flash attention ({@link SpeedFlags})
  */
-public record CliOptions(Path model, Path tokenizer, String backend, int threads, GgmlType weightType,
+public record CliOptions(Path model, Path diffusionModel, Path vae, Path clipL, Path clipG, Path tokenizer, String backend, int threads, GgmlType weightType,
                          String prompt, String negativePrompt, int width, int height, int steps, float cfgScale,
                          SamplerKind sampler, Scheduler scheduler, long seed, RngKind rng, Path initImage,
                          float strength, int clipSkip, int batchCount, String output, int outputBeginIndex,
@@ -75,12 +79,12 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
             GgmlType.Q5_K, GgmlType.Q6_K);
 
     /** sd-cli flags sdj knows but does not implement; they get a clearer message than an unknown flag. */
-    private static final Set<String> UNSUPPORTED = Set.of("--vae", "--tae", "--control-net",
+    private static final Set<String> UNSUPPORTED = Set.of("--tae", "--control-net",
             "--embd-dir", "--lora-model-dir", "--upscale-model", "--upscale-repeats",
             "--offload-to-cpu", "--mmap", "--clip-on-cpu", "--vae-on-cpu", "--control-net-cpu",
             "--control-image", "--control-strength", "--mask", "--sampler-rng", "--guidance", "--eta",
             "--color", "--sigmas", "--tensor-type-rules",
-            "--clip_l", "--clip_g", "--t5xxl", "--llm", "--diffusion-model", "--ref-image", "-r", "--canny",
+            "--t5xxl", "--llm", "--ref-image", "-r", "--canny",
             "--img-cfg-scale", "--slg-scale", "--skip-layers", "--skip-layer-start", "--skip-layer-end",
             "--timestep-shift", "--flow-shift", "--cache-mode", "--photo-maker", "--video-frames", "--fps");
 
@@ -128,8 +132,8 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
         if (help || listDevices) {
             return;
         }
-        if (model == null) {
-            throw new UsageException("the following argument is required: -m/--model");
+        if (model == null && diffusionModel == null) {
+            throw new UsageException("the following argument is required: -m/--model (or --diffusion-model)");
         }
         if (steps < 1 || steps > GenerationRequest.MAX_STEPS) {
             throw new UsageException("--steps: must be 1 to " + GenerationRequest.MAX_STEPS + ", got " + steps);
@@ -325,9 +329,20 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
                         throw new UsageException("--mode: expected img_gen or convert, got '" + v.text() + "'");
                     }
                 }),
-                new Flag("-m", "--model", "<path>", "path to the model (SD 1.x, SD 2.x or SDXL .safetensors\n"
-                        + "checkpoint, or hf://org/name/file from the Hugging Face hub); required",
+                new Flag("-m", "--model", "<path>", "path to the model (SD 1.x, SD 2.x or SDXL .safetensors,\n"
+                        + ".gguf or .ckpt checkpoint, a diffusers folder, or\n"
+                        + "hf://org/name/file from the Hugging Face hub); required\n"
+                        + "unless --diffusion-model is given",
                         (b, v) -> b.model = v.asPath()),
+                new Flag(null, "--diffusion-model", "<path>", "the U-Net in its own file (LDM, bare or diffusers\n"
+                        + "names); replaces the checkpoint's, or stands in for -m",
+                        (b, v) -> b.diffusionModel = v.asPath()),
+                new Flag(null, "--vae", "<path>", "the VAE in its own file; replaces the checkpoint's (SDXL: its\n"
+                        + "convs then run at full scale, as in sd-cli)", (b, v) -> b.vae = v.asPath()),
+                new Flag(null, "--clip_l", "<path>", "CLIP ViT-L/14 text encoder in its own file",
+                        (b, v) -> b.clipL = v.asPath()),
+                new Flag(null, "--clip_g", "<path>", "OpenCLIP ViT-bigG/14 text encoder in its own file (SDXL)",
+                        (b, v) -> b.clipG = v.asPath()),
                 new Flag("-p", "--prompt", "<string>", "the prompt to render (default: \"\")",
                         (b, v) -> b.prompt = v.text()),
                 new Flag("-n", "--negative-prompt", "<string>", "the negative prompt (default: \"\")",
@@ -442,6 +457,10 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
     /** Mutable state while parsing; every field starts at sd-cli's default. */
     private static final class Builder {
         private Path model;
+        private Path diffusionModel;
+        private Path vae;
+        private Path clipL;
+        private Path clipG;
         private Path tokenizer;
         private String backend = "best";
         private int threads = -1;
@@ -470,7 +489,7 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
         private final SpeedFlags.Builder speed = new SpeedFlags.Builder();
 
         CliOptions build() {
-            return new CliOptions(model, tokenizer, backend, threads, weightType, prompt, negativePrompt, width,
+            return new CliOptions(model, diffusionModel, vae, clipL, clipG, tokenizer, backend, threads, weightType, prompt, negativePrompt, width,
                     height, steps, cfgScale, sampler, scheduler, seed, rng, initImage, strength, clipSkip, batchCount,
                     output, outputBeginIndex, prediction, verbose, listDevices, help, speed.build());
         }

@@ -109,8 +109,9 @@ public final class ConvertCommand {
 
     /** Runs the conversion; the summary line goes to {@code out}. */
     static void run(Options o, PrintStream out) {
-        if (!Files.isRegularFile(o.model())) {
-            throw new SdjException(Files.exists(o.model()) ? "model is not a file: " + o.model()
+        boolean folder = io.sdj.model.DiffusersFolder.looksLike(o.model());
+        if (!folder && !Files.isRegularFile(o.model())) {
+            throw new SdjException(Files.exists(o.model()) ? "model is not a file or a diffusers folder: " + o.model()
                     : "model file not found: " + o.model());
         }
         if (o.output().toAbsolutePath().normalize().equals(o.model().toAbsolutePath().normalize())) {
@@ -118,7 +119,7 @@ public final class ConvertCommand {
         }
         long start = System.nanoTime();
         GgufConverter.Result r;
-        try (TensorSource src = TensorSources.open(o.model())) {
+        try (TensorSource src = folder ? io.sdj.model.DiffusersFolder.open(o.model()) : TensorSources.open(o.model())) {
             r = GgufConverter.convert(src, o.output(), o.type());
         }
         out.printf("converted %s to %s: %d tensors %s, %d bytes, %.2fs%n", o.model(), r.file(), r.tensors(), r.types(),

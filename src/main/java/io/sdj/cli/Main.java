@@ -6,6 +6,7 @@ import io.sdj.hub.HubClient;
 import io.sdj.hub.HubFileRef;
 import io.sdj.image.ImageParameters;
 import io.sdj.image.PngInfo;
+import io.sdj.model.DiffusersFolder;
 import io.sdj.pipeline.CancellationToken;
 import io.sdj.pipeline.GeneratedImage;
 import io.sdj.pipeline.GenerationRequest;
@@ -116,13 +117,17 @@ public final class Main {
         Logger log = LoggerFactory.getLogger(Main.class);
         long start = System.nanoTime();
         HubClient hub = HubClient.fromEnvironment().withListener(new DownloadPrinter(err, isTerminal(err)));
-        Path model = modelPath(o.model(), hub);
-        if (!Files.exists(model)) {
+        Path model = o.model() == null ? null : modelPath(o.model(), hub);
+        if (model != null && !Files.exists(model)) {
             throw new SdjException("model file not found: " + model);
         }
-        if (!Files.isRegularFile(model)) {
-            throw new SdjException("model is not a file: " + model);
+        if (model != null && !Files.isRegularFile(model) && !DiffusersFolder.looksLike(model)) {
+            throw new SdjException("model is not a file or a diffusers folder: " + model);
         }
+        checkComponent("--diffusion-model", o.diffusionModel());
+        checkComponent("--vae", o.vae());
+        checkComponent("--clip_l", o.clipL());
+        checkComponent("--clip_g", o.clipG());
         if (o.tokenizer() != null && !Files.exists(o.tokenizer())) {
             throw new SdjException("tokenizer not found: " + o.tokenizer());
         }
@@ -134,14 +139,15 @@ public final class Main {
         int threads = o.threads() > 0 ? o.threads() : PhysicalCores.count();
         log.debug("options: {}; threads {}", o, threads);
 
-        StableDiffusion.Builder builder = StableDiffusion.builder().model(model).backend(o.backend())
+        StableDiffusion.Builder builder = StableDiffusion.builder().model(model).diffusionModel(o.diffusionModel())
+                .vae(o.vae()).clipL(o.clipL()).clipG(o.clipG()).backend(o.backend())
                 .threads(threads).weightType(o.weightType()).prediction(o.prediction()).listener(progress)
                 .residency(WeightResidency.ON_DEMAND) // one generation: each part loaded when needed, then freed
                 .firstStage(o.speed().firstStage(previewWriter(Path.of(o.speed().previewPath()), log)))
                 .flashAttention(o.speed().flashAttentionInUnet(), o.speed().fa())
                 .vaeConvDirect(o.speed().vaeConvDirect());
         // the model's own tokenizer files, else CLIP's from the hub cache (downloaded once, with progress)
-        builder.tokenizer(o.tokenizer() != null ? o.tokenizer() : TokenizerFiles.locate(model, hub).path());
+        builder.tokenizer(o.tokenizer() != null ? o.tokenizer() : TokenizerFiles.locate(model != null ? model : o.diffusionModel(), hub).path());
         try (StableDiffusion sd = builder.build()) {
             GenerationResult result = sd.generate(request, withPreviews(o, progress), new CancellationToken());
             progress.endLine();
@@ -167,6 +173,12 @@ public final class Main {
      * The model file: {@code -m} as given, or for a hub reference {@code hf://org/name/path} (which a command-line
      * path spells {@code hf:/org/name/path}) and no such local file, the file resolved through the hub cache.
      */
+    private static void checkComponent(String flag, Path file) {
+        if (file != null && !Files.isRegularFile(file)) {
+            throw new SdjException(flag + (Files.exists(file) ? " is not a file: " : " file not found: ") + file);
+        }
+    }
+
     static Path modelPath(Path given, HubClient hub) {
         String s = given.toString();
         if (s.startsWith("hf:/") && !Files.exists(given)) {
@@ -239,7 +251,7 @@ public final class Main {
                 .cfgScale(o.cfgScale())
                 .seed(seed)
                 .size(r.width(), r.height())
-                .model(o.model().toString())
+                .model((o.model() != null ? o.model() : o.diffusionModel()).toString())
                 .taesd(o.speed().taesd() == null ? null : o.speed().taesd().toString())
                 .rng(o.rng().cliName())
                 .sampleMethod(o.sampler().cliName())

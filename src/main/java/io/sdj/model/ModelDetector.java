@@ -139,13 +139,8 @@ public final class ModelDetector {
      */
     public static void checkContainer(Path path) {
         if (Files.isDirectory(path)) {
-            if (Files.exists(path.resolve("model_index.json")) || Files.isDirectory(path.resolve("unet"))) {
-                throw new UnsupportedModelException(path, "a diffusers folder", "is a diffusers folder "
-                        + "(model_index.json / unet/ / vae/ / text_encoder/); diffusers layouts are unsupported for now: "
-                        + "use the original single-file checkpoint");
-            }
-            throw new UnsupportedModelException(path, "unknown",
-                    "is a directory without model_index.json; expected a model file (.safetensors, .gguf, .ckpt)");
+            DiffusersFolder.check(path);
+            return;
         }
         TensorSources.detect(path);
     }

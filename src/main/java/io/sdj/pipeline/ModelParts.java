@@ -7,8 +7,10 @@ import io.sdj.family.WeightTypePolicy;
 import io.sdj.model.Component;
 import io.sdj.model.LdmLayout;
 import io.sdj.model.ModelConfig;
-import io.sdj.model.TensorSources;
+import io.sdj.model.ModelFiles;
 import io.sdj.nn.Attention;
+import io.sdj.nn.Scope;
+import io.sdj.vae.AutoencoderKL;
 import io.sdj.vae.VaeTiling;
 import io.sdj.model.TensorSource;
 import io.sdj.runtime.Backend;
@@ -17,7 +19,6 @@ import io.sdj.text.ClipTokenizer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashSet;
@@ -49,7 +50,7 @@ final class ModelParts implements AutoCloseable {
         }
     }
 
-    private final Path model;
+    private final ModelFiles files;
     private final ModelFamily family;
     private final ModelConfig config;
     private final Backend backend;
@@ -72,9 +73,9 @@ final class ModelParts implements AutoCloseable {
         static final Options DEFAULT = new Options(Attention.REGULAR, Attention.REGULAR, false, VaeTiling.DEFAULT);
     }
 
-    ModelParts(Path model, ModelFamily family, ModelConfig config, Backend backend, WeightTypePolicy policy,
+    ModelParts(ModelFiles files, ModelFamily family, ModelConfig config, Backend backend, WeightTypePolicy policy,
                ClipTokenizer tokenizer, ProgressListener listener, Options options) {
-        this.model = model;
+        this.files = files;
         this.family = family;
         this.config = config;
         this.backend = backend;
@@ -93,8 +94,19 @@ final class ModelParts implements AutoCloseable {
     }
 
     VaeRunner vae() {
-        return (VaeRunner) get(Part.VAE, ws -> new VaeRunner(family.autoencoder(config, ws, options.vaeAttention(),
-                options.vaeConvDirect()), backend, options.tiling()));
+        return (VaeRunner) get(Part.VAE, ws -> new VaeRunner(files.separateVae()
+                ? new AutoencoderKL(config.vae(), Scope.of(ws, Component.VAE.prefix()), options.vaeAttention(),
+                        options.vaeConvDirect(), vaeConvScale())
+                : family.autoencoder(config, ws, options.vaeAttention(), options.vaeConvDirect()), backend,
+                options.tiling()));
+    }
+
+    /**
+     * The scale the VAE's convolutions run at: the family's (SDXL: 1/32) with the checkpoint's own VAE, 1 with a
+     * separate VAE file (sd.cpp applies its SDXL scale only when no --vae is given).
+     */
+    float vaeConvScale() {
+        return files.separateVae() ? 1.0f : family.vaeConvScale();
     }
 
     boolean isLoaded(Part p) {
@@ -149,7 +161,7 @@ final class ModelParts implements AutoCloseable {
             names.addAll(LdmLayout.expectedTensors(c, config).keySet());
         }
         WeightStore ws;
-        try (TensorSource file = TensorSources.open(model)) {
+        try (TensorSource file = files.open()) {
             ws = WeightLoader.load(file, names, components, backend, policy,
                     family.displayName() + " " + p.name().toLowerCase(java.util.Locale.ROOT),
                     (n, total) -> listener.onProgress(new Progress(Phase.LOADING_WEIGHTS, n, total, 0,

@@ -8,10 +8,11 @@ import io.sdj.family.DiffusionModel;
 import io.sdj.family.LatentFormat;
 import io.sdj.family.ModelFamilies;
 import io.sdj.family.ModelFamily;
+import io.sdj.model.DiffusersFolder;
 import io.sdj.model.LdmLayout;
 import io.sdj.model.ModelConfig;
 import io.sdj.model.ModelDetector;
-import io.sdj.model.TensorSources;
+import io.sdj.model.ModelFiles;
 import io.sdj.model.TensorSource;
 import io.sdj.nn.Attention;
 import io.sdj.runtime.Backend;
@@ -73,6 +74,7 @@ public final class StableDiffusion implements AutoCloseable {
     private final ClipTokenizer tokenizer;
     private final ModelParts parts;
     private final SigmaTable sigmaTable;
+    private final int droppedTextLayers;
     private final WeightResidency residency;
     private final FirstStage firstStage;
     private final GgmlType weightType;
@@ -88,22 +90,24 @@ public final class StableDiffusion implements AutoCloseable {
 
     private StableDiffusion(Builder b) {
         long start = System.nanoTime();
-        if (b.model == null) {
+        if (b.model == null && b.diffusionModel == null) {
             throw new InvalidParameterException("model", "no model file given");
         }
-        if (!Files.isRegularFile(b.model)) {
-            throw new InvalidParameterException("model", "no such file: " + b.model);
+        ModelFiles files = new ModelFiles(b.model, b.diffusionModel, b.vae, b.clipL, b.clipG);
+        files.check();
+        if (b.model != null) {
+            ModelDetector.checkContainer(b.model);
         }
-        ModelDetector.checkContainer(b.model);
-        this.modelPath = b.model;
+        this.modelPath = files.primary();
         this.weightType = b.weightType;
         this.residency = b.residency;
         this.prediction = b.prediction;
-        try (TensorSource file = TensorSources.open(b.model)) {
+        try (TensorSource file = files.open()) {
             this.family = ModelFamilies.detect(file);
             this.config = family.configure(file);
-            checkLatentChannels(b.model, config);
+            checkLatentChannels(files.primary(), config);
             this.sigmaTable = sigmaTable(file);
+            this.droppedTextLayers = droppedTextLayers(file);
         }
         // after the file's checks: a broken file fails before the tokenizer is parsed
         this.tokenizer = loadTokenizer(b);
@@ -113,7 +117,7 @@ public final class StableDiffusion implements AutoCloseable {
         try {
             be.setThreads(b.threads);
             fs = FirstStage.open(b.firstStage, be, b.vaeConvDirect);
-            mp = new ModelParts(b.model, family, config, be, family.weightTypes(b.weightType), tokenizer, b.listener,
+            mp = new ModelParts(files, family, config, be, family.weightTypes(b.weightType), tokenizer, b.listener,
                     new ModelParts.Options(Attention.of(b.diffusionFlashAttention), Attention.of(b.vaeFlashAttention),
                             b.vaeConvDirect, fs.options().tiling()));
             if (residency == WeightResidency.RESIDENT) {
@@ -167,7 +171,7 @@ public final class StableDiffusion implements AutoCloseable {
 
     private static ClipTokenizer loadTokenizer(Builder b) {
         if (b.tokenizer == null) {
-            return ClipTokenizer.forModel(b.model);
+            return ClipTokenizer.forModel(b.model != null ? b.model : b.diffusionModel);
         }
         if (!Files.isDirectory(b.tokenizer)) {
             if (!Files.isRegularFile(b.tokenizer)) {
@@ -186,6 +190,23 @@ public final class StableDiffusion implements AutoCloseable {
         }
         return Files.isDirectory(b.tokenizer) ? ClipTokenizer.fromDirectory(b.tokenizer)
                 : ClipTokenizer.fromMerges(b.tokenizer);
+    }
+
+    private static int droppedTextLayers(TensorSource file) {
+        String v = file.metadata().get(DiffusersFolder.DROPPED_TEXT_LAYERS_KEY);
+        if (v == null) {
+            return 0;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= 0 && n <= 4) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new io.sdj.model.ModelFormatException(file.path(), "metadata " + DiffusersFolder.DROPPED_TEXT_LAYERS_KEY
+                + " must be 0 to 4, got '" + v + "'");
     }
 
     /** The file's own alphas_cumprod when it has a valid one (SD 1.x/2.x files), else sd.cpp's computed table. */
@@ -483,7 +504,7 @@ public final class StableDiffusion implements AutoCloseable {
         checkCancel(cancel, token);
 
         long t0 = System.nanoTime();
-        ConditionRequest condRequest = new ConditionRequest(req.effectiveClipSkip(family.defaultClipSkip()), width, height);
+        ConditionRequest condRequest = new ConditionRequest(clipSkip(req), width, height);
         boolean useUncond = req.cfgScale() != 1.0f;
         int textJobs = useUncond ? 2 : 1;
         listener.onProgress(new Progress(Phase.TEXT_ENCODING, 0, textJobs, 0, 0));
@@ -569,6 +590,19 @@ public final class StableDiffusion implements AutoCloseable {
         }
     }
 
+    /**
+     * The request's clip skip on the encoder this model has: a text encoder without final layers the family counts
+     * (diffusers' SD 2.x encoder, {@link DiffusersFolder#DROPPED_TEXT_LAYERS_KEY}) skips that many fewer.
+     */
+    private int clipSkip(GenerationRequest req) {
+        int skip = req.effectiveClipSkip(family.defaultClipSkip());
+        if (droppedTextLayers > 0 && skip - droppedTextLayers < 1) {
+            throw new InvalidParameterException("clip_skip", skip + " needs the text encoder's last layer, which this "
+                    + "model's encoder does not have (diffusers dropped it); use " + (droppedTextLayers + 1) + " or more");
+        }
+        return skip - droppedTextLayers;
+    }
+
     /** Latent → pixels: undo the latent format, decode, map [-1, 1] to [0, 255] with rounding. */
     private BufferedImage decodeImage(float[] latent, int w, int h, int z, int factor) {
         BufferedImage image = Images.toImage(parts.vae().decode(family.latentFormat().toVae(latent), w, h, z),
@@ -628,6 +662,10 @@ public final class StableDiffusion implements AutoCloseable {
     /** Loads a model. Only {@link #model(Path)} is required. */
     public static final class Builder {
         private Path model;
+        private Path diffusionModel;
+        private Path vae;
+        private Path clipL;
+        private Path clipG;
         private Path tokenizer;
         private String backend = "best";
         private int threads = -1;
@@ -643,8 +681,19 @@ public final class StableDiffusion implements AutoCloseable {
         private Builder() {
         }
 
-        /** The checkpoint (.safetensors, SD 1.x / SD 2.x / SDXL single-file layout). */
+        /**
+         * The checkpoint (.safetensors, .gguf, .ckpt in the SD 1.x / SD 2.x / SDXL single-file layout) or a diffusers
+         * pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/).
+         */
         public Builder model(Path v) { model = v; return this; }
+        /** The U-Net in its own file (sd-cli's --diffusion-model); replaces the checkpoint's, or stands without one. */
+        public Builder diffusionModel(Path v) { diffusionModel = v; return this; }
+        /** The VAE in its own file (sd-cli's --vae); replaces the checkpoint's (SDXL then runs its convs at full scale, as sd.cpp). */
+        public Builder vae(Path v) { vae = v; return this; }
+        /** CLIP ViT-L/14 in its own file (sd-cli's --clip_l); replaces the checkpoint's. */
+        public Builder clipL(Path v) { clipL = v; return this; }
+        /** OpenCLIP ViT-bigG/14 in its own file (sd-cli's --clip_g, SDXL); replaces the checkpoint's. */
+        public Builder clipG(Path v) { clipG = v; return this; }
         /** The CLIP BPE merges file, or a folder with merges.txt; default: tokenizer/ next to the model. */
         public Builder tokenizer(Path v) { tokenizer = v; return this; }
         /** cpu, vulkan, cuda, a device name (Vulkan0), or best (default: the first hardware GPU, else CPU). */

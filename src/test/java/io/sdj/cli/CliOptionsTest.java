@@ -133,6 +133,21 @@ class CliOptionsTest {
     }
 
     @Test
+    void componentFilesAsSdCliTakesThem() {
+        CliOptions o = CliOptions.parse("--diffusion-model", "unet.gguf", "--vae", "vae.safetensors", "--clip_l", "l.st",
+                "--clip_g", "g.st");
+        assertEquals(null, o.model());
+        assertEquals(java.nio.file.Path.of("unet.gguf"), o.diffusionModel());
+        assertEquals(java.nio.file.Path.of("vae.safetensors"), o.vae());
+        assertEquals(java.nio.file.Path.of("l.st"), o.clipL());
+        assertEquals(java.nio.file.Path.of("g.st"), o.clipG());
+        CliOptions m = CliOptions.parse("-m", "sd.safetensors", "--vae", "v.st");
+        assertEquals(java.nio.file.Path.of("sd.safetensors"), m.model());
+        assertEquals(java.nio.file.Path.of("v.st"), m.vae());
+        assertEquals(null, m.diffusionModel());
+    }
+
+    @Test
     void theLastRepetitionWins() {
         CliOptions o = CliOptions.parse("-m", "a", "--steps", "3", "-m", "b", "--steps", "5");
         assertEquals(Path.of("b"), o.model());
@@ -187,7 +202,9 @@ class CliOptionsTest {
                 bad("--output: must not be empty", "-m", "m", "-o", ""),
                 bad("--model: expected a path", "-m", ""),
                 bad("required: -m/--model", "-p", "a cat"),
-                bad("unsupported argument: --vae", "-m", "m", "--vae", "vae.safetensors"),
+                bad("unsupported argument: --control-net", "-m", "m", "--control-net", "cn.safetensors"),
+                bad("--vae: missing value", "-m", "m", "--vae"),
+                bad("required: -m/--model (or --diffusion-model)", "--vae", "vae.safetensors"),
                 bad("unsupported argument: --lora-model-dir", "-m", "m", "--lora-model-dir", "loras"));
     }
 

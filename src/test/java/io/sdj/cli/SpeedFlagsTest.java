@@ -84,7 +84,6 @@ class SpeedFlagsTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "--preview tae needs a TAESD file|--preview|tae",
-            "'proj' (the linear latent projection) is not implemented|--preview|proj",
             "--preview: unknown preview method 'fancy'|--preview|fancy",
             "--vae-tile-size: expected [X]x[Y]|--vae-tile-size|big",
             "--vae-tile-size: tiles must be at least 4|--vae-tile-size|2x2",

@@ -122,11 +122,11 @@ class ModelDetectorTest {
         assertMessage(e, "diffusers-named component file", "not this kind", "down_blocks (1)");
 
         Path folder = Files.createDirectories(dir.resolve("sd15-diffusers"));
-        Files.writeString(folder.resolve("model_index.json"), "{}");
+        Files.writeString(folder.resolve("model_index.json"), "{\"_class_name\": \"FluxPipeline\"}");
         Files.createDirectories(folder.resolve("unet"));
         UnsupportedModelException f = rejected(folder);
-        assertEquals("a diffusers folder", f.recognisedAs());
-        assertMessage(f, "sd15-diffusers", "diffusers folder", "unsupported for now");
+        assertEquals("FluxPipeline", f.recognisedAs());
+        assertMessage(f, "sd15-diffusers", "is a diffusers FluxPipeline folder", "StableDiffusionXLPipeline");
 
         Path plain = Files.createDirectories(dir.resolve("plain"));
         assertMessage(rejected(plain), "is a directory");
