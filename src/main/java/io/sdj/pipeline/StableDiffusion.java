@@ -8,6 +8,8 @@ import io.sdj.family.DiffusionModel;
 import io.sdj.family.LatentFormat;
 import io.sdj.family.ModelFamilies;
 import io.sdj.family.ModelFamily;
+import io.sdj.family.GuidanceBatching;
+import io.sdj.family.UNetRunner;
 import io.sdj.model.LdmLayout;
 import io.sdj.model.ModelConfig;
 import io.sdj.model.ModelDetector;
@@ -99,6 +101,9 @@ public final class StableDiffusion implements AutoCloseable {
                             (System.nanoTime() - t0) / 1e9)));
             cond = family.conditioner(config, ws, be, tokenizer);
             dm = family.diffusionModel(config, ws, be);
+            if (dm instanceof UNetRunner u) {
+                u.guidanceBatching(b.guidanceBatching);
+            }
             Prediction prediction = b.prediction != null ? b.prediction : family.detectPrediction(dm);
             this.denoiser = new Denoiser(table, prediction);
             this.backend = be;
@@ -305,10 +310,12 @@ public final class StableDiffusion implements AutoCloseable {
             Scalings s = denoiser.scalings(sigma);
             float t = denoiser.timestep(sigma);
             float[] in = Denoiser.scale(xt, s.cIn());
-            float[] out = unet.predict(in, w, h, t, cond);
+            float[] out;
             if (uncond != null) {
-                float[] outUncond = unet.predict(in, w, h, t, uncond);
-                out = Denoiser.guidance(out, outUncond, cfg);
+                float[][] both = unet.predictGuided(in, w, h, t, cond, uncond);
+                out = Denoiser.guidance(both[0], both[1], cfg);
+            } else {
+                out = unet.predict(in, w, h, t, cond);
             }
             return Denoiser.denoised(out, xt, s);
         };
@@ -364,6 +371,7 @@ public final class StableDiffusion implements AutoCloseable {
         private GgmlType weightType;
         private Prediction prediction;
         private ProgressListener listener = ProgressListener.NONE;
+        private GuidanceBatching guidanceBatching = GuidanceBatching.AUTO;
 
         private Builder() {
         }
@@ -383,6 +391,8 @@ public final class StableDiffusion implements AutoCloseable {
          * SDXL, and for SD 2.x the result of sd.cpp's probe pass.
          */
         public Builder prediction(Prediction v) { prediction = v; return this; }
+        /** How guidance's two U-Net passes run (default AUTO: one batch of two where it can). */
+        public Builder guidanceBatching(GuidanceBatching v) { guidanceBatching = v == null ? GuidanceBatching.AUTO : v; return this; }
         /** Told about loading progress. */
         public Builder listener(ProgressListener v) { listener = v == null ? ProgressListener.NONE : v; return this; }
 

@@ -1,0 +1,18 @@
+package io.sdj.family;
+
+/**
+ * How the conditional and unconditional passes of classifier-free guidance run.
+ *
+ * <ul>
+ *   <li>{@link #AUTO} (default): one batch of two in one graph, so each step reads the weights once, whenever the
+ *       two conditionings have the same token count and the batch-of-two graph fits in the backend's memory;
+ *       otherwise two passes, as sd.cpp runs them.</li>
+ *   <li>{@link #BATCHED}: always one batch of two (a token-count mismatch is still run as two passes, because no
+ *       padding of the shorter context leaves its prediction unchanged).</li>
+ *   <li>{@link #TWO_PASS}: always two separate passes, sd.cpp's way.</li>
+ * </ul>
+ * The predictions are the same either way (every ggml operation in the U-Net computes each batch item on its own).
+ */
+public enum GuidanceBatching {
+    AUTO, BATCHED, TWO_PASS
+}
