@@ -1,5 +1,7 @@
 package io.sdj.family;
 
+import io.sdj.InvalidParameterException;
+
 /**
  * How the conditional and unconditional passes of classifier-free guidance run.
  *
@@ -14,5 +16,19 @@ package io.sdj.family;
  * The predictions are the same either way (every ggml operation in the U-Net computes each batch item on its own).
  */
 public enum GuidanceBatching {
-    AUTO, BATCHED, TWO_PASS
+    AUTO, BATCHED, TWO_PASS;
+
+    /**
+     * Parses {@code auto}, {@code batched} or {@code two_pass} (case-insensitive, '-' for '_').
+     *
+     * @throws InvalidParameterException for anything else
+     */
+    public static GuidanceBatching parse(String s) {
+        for (GuidanceBatching g : values()) {
+            if (g.name().equalsIgnoreCase(s == null ? "" : s.trim().replace('-', '_'))) {
+                return g;
+            }
+        }
+        throw new InvalidParameterException("guidance batching", "'" + s + "' is not auto, batched or two_pass");
+    }
 }

@@ -97,6 +97,7 @@ public final class StableDiffusion implements AutoCloseable {
             long t0 = System.nanoTime();
             ws = WeightLoader.load(file, LdmLayout.expectedTensors(config).keySet(), config.components(), be,
                     family.weightTypes(b.weightType), family.displayName(),
+                    new WeightLoader.Options(b.mapWeights, b.loadThreads),
                     (n, total) -> listener.onProgress(new Progress(Phase.LOADING_WEIGHTS, n, total, 0,
                             (System.nanoTime() - t0) / 1e9)));
             cond = family.conditioner(config, ws, be, tokenizer);
@@ -371,7 +372,10 @@ public final class StableDiffusion implements AutoCloseable {
         private GgmlType weightType;
         private Prediction prediction;
         private ProgressListener listener = ProgressListener.NONE;
-        private GuidanceBatching guidanceBatching = GuidanceBatching.AUTO;
+        private GuidanceBatching guidanceBatching = GuidanceBatching.parse(
+                System.getProperty("sdj.guidance", "auto"));
+        private boolean mapWeights = !"false".equals(System.getProperty("sdj.mmap"));
+        private int loadThreads = Integer.getInteger("sdj.loadThreads", 0);
 
         private Builder() {
         }
@@ -382,7 +386,7 @@ public final class StableDiffusion implements AutoCloseable {
         public Builder tokenizer(Path v) { tokenizer = v; return this; }
         /** cpu, vulkan, cuda, a device name (Vulkan0), or best (default: the first hardware GPU, else CPU). */
         public Builder backend(String v) { backend = v; return this; }
-        /** CPU threads; ≤ 0 means all cores. */
+        /** CPU threads; ≤ 0 (default) means the number of physical cores, as in sd-cli. */
         public Builder threads(int v) { threads = v; return this; }
         /** Convert linear weights to this type on load (f16, q8_0, q5_0, q5_1, q4_0, q4_1, ...); null keeps the file's. */
         public Builder weightType(GgmlType v) { weightType = v; return this; }
@@ -391,8 +395,18 @@ public final class StableDiffusion implements AutoCloseable {
          * SDXL, and for SD 2.x the result of sd.cpp's probe pass.
          */
         public Builder prediction(Prediction v) { prediction = v; return this; }
-        /** How guidance's two U-Net passes run (default AUTO: one batch of two where it can). */
+        /**
+         * How guidance's two U-Net passes run (default AUTO: one batch of two where it can; system property
+         * {@code sdj.guidance=auto|batched|two_pass} sets the default).
+         */
         public Builder guidanceBatching(GuidanceBatching v) { guidanceBatching = v == null ? GuidanceBatching.AUTO : v; return this; }
+        /**
+         * On the CPU backend, memory-map the weights used as the file stores them instead of copying them (default
+         * true; system property {@code sdj.mmap=false} turns it off).
+         */
+        public Builder mapWeights(boolean v) { mapWeights = v; return this; }
+        /** Threads that convert weights while loading; ≤ 0 (default) means one per processor, at most 8. */
+        public Builder loadThreads(int v) { loadThreads = v; return this; }
         /** Told about loading progress. */
         public Builder listener(ProgressListener v) { listener = v == null ? ProgressListener.NONE : v; return this; }
 

@@ -27,7 +27,8 @@ public final class Tensor {
 
     MemorySegment ptr() {
         if (!owner.isOpen()) {
-            throw new IllegalStateException("tensor '" + rawName() + "' used after " + owner.describe() + " was closed");
+            // not its name: that lives in the freed context's memory
+            throw new IllegalStateException("a tensor was used after " + owner.describe() + " was closed");
         }
         return struct;
     }
