@@ -6,15 +6,15 @@
 #   bench/ab.sh REPS "A jvm args" "B jvm args" [SdjRun options...]
 #   bench/ab.sh 3 "-Dsdj.guidance=two_pass" "-Dsdj.guidance=auto" --type f16 --width 256 --height 256 --steps 4
 #
-# Use "-Dsdj.none" for a variant with no extra arguments.
+# Use "-Dsdj.none" for a variant with no extra arguments. SDJ_BENCH_CP replaces the class path (default: the jar).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 [ $# -ge 3 ] || { sed -n 2,9p "$0"; exit 2; }
 reps=$1 a=$2 b=$3
 shift 3
-jar=bench/target/sdj-bench.jar
-[ -f "$jar" ] || { echo "ab.sh: $jar is missing; build it (bench/README.md)" >&2; exit 2; }
+jar=${SDJ_BENCH_CP:-bench/target/sdj-bench.jar}
+[ -n "${SDJ_BENCH_CP:-}" ] || [ -f "$jar" ] || { echo "ab.sh: $jar is missing; build it (bench/README.md)" >&2; exit 2; }
 out=$(mktemp -d /tmp/sdj-ab-XXXXXX)
 defaults=(--model models/cache/sd15_random_seed1.safetensors --tokenizer ../shared/clip/merges.txt --backend cpu
           --threads 2 --sampler euler_a --cfg 7 --seed 42)

@@ -120,7 +120,11 @@ public final class UNetRunner implements DiffusionModel {
         if (batching == GuidanceBatching.TWO_PASS || cond.tokens() != uncond.tokens()) {
             return false;
         }
-        return batching != GuidanceBatching.AUTO || !Arrays.equals(batchedUnfit, new long[]{w, h, cond.tokens()});
+        if (batching == GuidanceBatching.BATCHED) {
+            return true;
+        }
+        // AUTO: on the CPU two passes measured faster (README, "Batched guidance and loading")
+        return !backend.isCpu() && !Arrays.equals(batchedUnfit, new long[]{w, h, cond.tokens()});
     }
 
     private void check(float[] latent, int w, int h, Conditioning c) {

@@ -91,6 +91,15 @@ class BatchedGuidanceTest {
                 assertTrue(maxDiff(batched[0], batched[1]) > 1e-3, "cond and uncond differ");
                 assertTrue(maxDiff(batched[0], again[0]) > 1e-4, "the timestep reaches the batched graph");
 
+                // AUTO on the CPU backend: two passes through the batch-of-one graph.
+                unet.guidanceBatching(GuidanceBatching.AUTO);
+                unet.predict(latent, w, h, 500.5f, cond);
+                int singleBuilds = unet.graphBuilds();
+                float[][] auto = unet.predictGuided(latent, w, h, 500.5f, cond, uncond);
+                assertEquals(singleBuilds, unet.graphBuilds(), "AUTO on the CPU reuses the batch-of-one graph");
+                assertArrayEquals(twoPass[1], auto[1], 0f);
+                unet.guidanceBatching(GuidanceBatching.BATCHED);
+
                 // Different token counts: no padding leaves the shorter one's prediction unchanged, so two passes.
                 Conditioning longer = conditioning(r, dim, 154, adm);
                 float[][] mixed = unet.predictGuided(latent, w, h, 500.5f, longer, uncond);
@@ -112,13 +121,22 @@ class BatchedGuidanceTest {
     }
 
     @Test
+    void modesParseAndBadNamesAreRefused() {
+        assertEquals(GuidanceBatching.TWO_PASS, GuidanceBatching.parse("two-pass"));
+        assertEquals(GuidanceBatching.BATCHED, GuidanceBatching.parse(" Batched "));
+        io.sdj.InvalidParameterException e = org.junit.jupiter.api.Assertions.assertThrows(
+                io.sdj.InvalidParameterException.class, () -> GuidanceBatching.parse("sometimes"));
+        assertTrue(e.getMessage().contains("sometimes"), e.getMessage());
+    }
+
+    @Test
     void imagesAreIdenticalWithAndWithoutBatching() {
         Path file = dir.resolve("tiny.safetensors");
         TinySd15Writer.writeDefault(file);
         GenerationRequest req = GenerationRequest.builder("a lovely cat").negativePrompt("blurry").size(64, 64)
                 .steps(3).seed(42).cfgScale(7f).build();
         int[][] images = new int[2][];
-        GuidanceBatching[] modes = {GuidanceBatching.TWO_PASS, GuidanceBatching.AUTO};
+        GuidanceBatching[] modes = {GuidanceBatching.TWO_PASS, GuidanceBatching.BATCHED};
         for (int i = 0; i < 2; i++) {
             try (StableDiffusion sd = StableDiffusion.builder().model(file).tokenizer(GoldenModel.merges())
                     .backend("cpu").threads(2).guidanceBatching(modes[i]).build()) {
