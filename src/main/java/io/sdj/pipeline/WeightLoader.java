@@ -40,8 +40,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <ul>
  *   <li>On the CPU backend, a tensor used in the type the file stores it in (F16 kernels and linear weights of an
  *       F16 file, F32 of an F32 file, GGUF blocks kept as they are) is not copied at all: the file is memory-mapped
- *       copy-on-write ({@link MappedFile}) and the tensor points into the mapping, so its pages are shared with the page cache and
- *       read when first used.</li>
+ *       copy-on-write ({@link MappedFile}) and the tensor points into the mapping, so its pages are shared with the page cache (and
+ *       mapped in bulk at load, {@link MappedFile#populate}, rather than one fault at a time on first use).</li>
  *   <li>Every other tensor is read into a native scratch buffer, converted to the type {@link WeightTypePolicy}
  *       picks with ggml's own conversion and quantization (or copied as it is when the types agree), and copied to
  *       the backend, by a small pool of threads, one tensor per task: quantization is the slow part and runs on
@@ -160,7 +160,11 @@ final class WeightLoader {
                 placed.removeIf(t -> e.getValue().containsKey(t.name()));
                 continue;
             }
-            store.placeInHostMemory(backend, mapping.get(), e.getValue());
+            MappedFile m = mapping.get();
+            for (Map.Entry<String, Long> t : e.getValue().entrySet()) {
+                m.populate(t.getValue(), store.get(t.getKey()).byteSize());
+            }
+            store.placeInHostMemory(backend, m, e.getValue());
             LOG.debug("{}: {} tensors used as stored, mapped instead of copied", e.getKey(), e.getValue().size());
         }
         return placed;

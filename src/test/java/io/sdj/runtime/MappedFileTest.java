@@ -26,6 +26,8 @@ class MappedFileTest {
             assertEquals(9, m.segment().byteSize());
             assertEquals(0, m.segment().address() % 4096, "page-aligned");
             assertArrayEquals(bytes, m.segment().toArray(ValueLayout.JAVA_BYTE));
+            m.populate(1, 8); // best effort: true on Linux 5.14+, false elsewhere
+            assertThrows(IllegalArgumentException.class, () -> m.populate(5, 5));
             m.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 42);
             assertEquals(42, m.segment().get(ValueLayout.JAVA_BYTE, 0));
         }
