@@ -5,10 +5,10 @@ import io.sdj.family.Conditioner;
 import io.sdj.family.ConditionRequest;
 import io.sdj.family.Conditioning;
 import io.sdj.family.DiffusionModel;
+import io.sdj.family.GuidanceBatching;
 import io.sdj.family.LatentFormat;
 import io.sdj.family.ModelFamilies;
 import io.sdj.family.ModelFamily;
-import io.sdj.family.GuidanceBatching;
 import io.sdj.family.UNetRunner;
 import io.sdj.model.LdmLayout;
 import io.sdj.model.ModelConfig;
@@ -396,8 +396,8 @@ public final class StableDiffusion implements AutoCloseable {
          */
         public Builder prediction(Prediction v) { prediction = v; return this; }
         /**
-         * How guidance's two U-Net passes run (default AUTO: one batch of two where it can; system property
-         * {@code sdj.guidance=auto|batched|two_pass} sets the default).
+         * How guidance's two U-Net passes run (default AUTO: two passes on the CPU, one batch of two on GPU
+         * backends; the system property {@code sdj.guidance=auto|batched|two_pass} sets the default).
          */
         public Builder guidanceBatching(GuidanceBatching v) { guidanceBatching = v == null ? GuidanceBatching.AUTO : v; return this; }
         /**
