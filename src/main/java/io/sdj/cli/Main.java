@@ -18,6 +18,7 @@ import io.sdj.pipeline.Timings;
 import io.sdj.pipeline.WeightResidency;
 import io.sdj.runtime.Backend;
 import io.sdj.runtime.DeviceInfo;
+import io.sdj.runtime.PhysicalCores;
 import io.sdj.runtime.UnknownBackendException;
 import io.sdj.text.LoraTag;
 import io.sdj.text.TokenizerFiles;

@@ -11,6 +11,15 @@ public interface DiffusionModel extends AutoCloseable {
      */
     float[] predict(float[] latent, int w, int h, float timestep, Conditioning conditioning);
 
+    /**
+     * The two predictions classifier-free guidance needs for one latent and timestep: {@code [0]} for
+     * {@code cond}, {@code [1]} for {@code uncond}. This default runs two passes; a model may run them as one batch.
+     */
+    default float[][] predictGuided(float[] latent, int w, int h, float timestep, Conditioning cond,
+                                    Conditioning uncond) {
+        return new float[][]{predict(latent, w, h, timestep, cond), predict(latent, w, h, timestep, uncond)};
+    }
+
     /** Latent channels in. */
     int inChannels();
 

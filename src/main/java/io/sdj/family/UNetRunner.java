@@ -1,18 +1,29 @@
 package io.sdj.family;
 
+import io.sdj.InvalidParameterException;
 import io.sdj.runtime.Backend;
 import io.sdj.runtime.CompiledGraph;
+import io.sdj.runtime.GgmlException;
 import io.sdj.runtime.GgmlType;
 import io.sdj.runtime.Graph;
 import io.sdj.runtime.Tensor;
 import io.sdj.unet.UNet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
 
-/** Runs the U-Net: one compiled graph per latent size and context length, reused across steps and images. */
+/**
+ * Runs the U-Net: one compiled graph per latent size, context length and batch size, built and allocated once and
+ * reused across steps and images. Classifier-free guidance runs as one batch of two when {@link GuidanceBatching}
+ * allows it (see {@link #predictGuided}).
+ */
 public final class UNetRunner implements DiffusionModel {
+    private static final Logger LOG = LoggerFactory.getLogger(UNetRunner.class);
+
     private final UNet unet;
     private final Backend backend;
+    private volatile GuidanceBatching batching = GuidanceBatching.AUTO;
     private Graph graph;
     private CompiledGraph compiled;
     private Tensor x;
@@ -21,6 +32,9 @@ public final class UNetRunner implements DiffusionModel {
     private Tensor y;
     private Tensor out;
     private long[] key = new long[0];
+    /** The (w, h, tokens) whose batch-of-two graph did not fit in AUTO mode; those run as two passes. */
+    private long[] batchedUnfit = new long[0];
+    private int graphBuilds;
 
     public UNetRunner(UNet unet, Backend backend) {
         this.unet = unet;
@@ -37,17 +51,24 @@ public final class UNetRunner implements DiffusionModel {
         return unet.config().inChannels();
     }
 
+    /** How {@link #predictGuided} runs its two passes (default {@link GuidanceBatching#AUTO}). */
+    public void guidanceBatching(GuidanceBatching mode) {
+        this.batching = mode == null ? GuidanceBatching.AUTO : mode;
+    }
+
+    public GuidanceBatching guidanceBatching() {
+        return batching;
+    }
+
+    /** How many graphs this runner has built and allocated (one per shape change, not per step). */
+    public int graphBuilds() {
+        return graphBuilds;
+    }
+
     @Override
     public float[] predict(float[] latent, int w, int h, float timestep, Conditioning c) {
-        int adm = unet.config().admInChannels();
-        if (c.contextDim() != unet.config().contextDim()) {
-            throw new io.sdj.InvalidParameterException("context", "is " + c.contextDim() + " wide; the U-Net takes "
-                    + unet.config().contextDim());
-        }
-        if (adm > 0 && (c.vector() == null || c.vector().length != adm)) {
-            throw new io.sdj.InvalidParameterException("y", "the U-Net needs a " + adm + "-wide conditioning vector");
-        }
-        prepare(w, h, c.tokens());
+        check(latent, w, h, c);
+        prepare(w, h, c.tokens(), 1);
         x.setFloats(latent);
         t.setFloats(new float[]{timestep});
         context.setFloats(c.context());
@@ -58,8 +79,77 @@ public final class UNetRunner implements DiffusionModel {
         return out.getFloats();
     }
 
-    private void prepare(int w, int h, int tokens) {
-        long[] k = {w, h, tokens};
+    /**
+     * Both guidance predictions. When the mode allows it and both conditionings have the same token count, one graph
+     * runs x [w, h, c, 2], timesteps [2], context [dim, tokens, 2] (and y [adm, 2]) with cond as item 0 and uncond
+     * as item 1, so the weights are read once. Otherwise, two passes.
+     */
+    @Override
+    public float[][] predictGuided(float[] latent, int w, int h, float timestep, Conditioning cond,
+                                   Conditioning uncond) {
+        check(latent, w, h, cond);
+        check(latent, w, h, uncond);
+        if (!batchable(w, h, cond, uncond)) {
+            return DiffusionModel.super.predictGuided(latent, w, h, timestep, cond, uncond);
+        }
+        if (batching == GuidanceBatching.AUTO) {
+            try {
+                prepare(w, h, cond.tokens(), 2);
+            } catch (GgmlException e) {
+                batchedUnfit = new long[]{w, h, cond.tokens()};
+                LOG.info("the batched guidance graph for {}x{} does not fit ({}); running two passes per step", w, h,
+                        e.getMessage());
+                return DiffusionModel.super.predictGuided(latent, w, h, timestep, cond, uncond);
+            }
+        } else {
+            prepare(w, h, cond.tokens(), 2);
+        }
+        x.setFloats(concat(latent, latent));
+        t.setFloats(new float[]{timestep, timestep});
+        context.setFloats(concat(cond.context(), uncond.context()));
+        if (y != null) {
+            y.setFloats(concat(cond.vector(), uncond.vector()));
+        }
+        compiled.compute();
+        float[] both = out.getFloats();
+        int n = latent.length;
+        return new float[][]{Arrays.copyOfRange(both, 0, n), Arrays.copyOfRange(both, n, 2 * n)};
+    }
+
+    private boolean batchable(int w, int h, Conditioning cond, Conditioning uncond) {
+        if (batching == GuidanceBatching.TWO_PASS || cond.tokens() != uncond.tokens()) {
+            return false;
+        }
+        if (batching == GuidanceBatching.BATCHED) {
+            return true;
+        }
+        // AUTO: on the CPU two passes measured faster (README, "Batched guidance and loading")
+        return !backend.isCpu() && !Arrays.equals(batchedUnfit, new long[]{w, h, cond.tokens()});
+    }
+
+    private void check(float[] latent, int w, int h, Conditioning c) {
+        int adm = unet.config().admInChannels();
+        if (w <= 0 || h <= 0 || (long) w * h * unet.config().inChannels() != latent.length) {
+            throw new InvalidParameterException("latent", latent.length + " values are not a " + w + "x" + h + "x"
+                    + unet.config().inChannels() + " latent");
+        }
+        if (c.contextDim() != unet.config().contextDim()) {
+            throw new InvalidParameterException("context", "is " + c.contextDim() + " wide; the U-Net takes "
+                    + unet.config().contextDim());
+        }
+        if (adm > 0 && (c.vector() == null || c.vector().length != adm)) {
+            throw new InvalidParameterException("y", "the U-Net needs a " + adm + "-wide conditioning vector");
+        }
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    private void prepare(int w, int h, int tokens, int batch) {
+        long[] k = {w, h, tokens, batch};
         if (Arrays.equals(k, key)) {
             return;
         }
@@ -68,14 +158,17 @@ public final class UNetRunner implements DiffusionModel {
         int adm = unet.config().admInChannels();
         Graph g = new Graph("unet");
         try {
-            x = g.input("x", GgmlType.F32, w, h, c, 1);
-            t = g.input("timesteps", GgmlType.F32, 1);
-            context = g.input("context", GgmlType.F32, unet.config().contextDim(), tokens, 1);
-            y = adm > 0 ? g.input("y", GgmlType.F32, adm, 1) : null;
+            x = g.input("x", GgmlType.F32, w, h, c, batch);
+            t = g.input("timesteps", GgmlType.F32, batch);
+            context = g.input("context", GgmlType.F32, unet.config().contextDim(), tokens, batch);
+            y = adm > 0 ? g.input("y", GgmlType.F32, adm, batch) : null;
             out = unet.forward(g, x, t, context, y);
             compiled = g.compile(backend, out);
             graph = g;
             key = k;
+            graphBuilds++;
+            LOG.debug("U-Net graph for {}x{}, {} tokens, batch {}: {} nodes, {} MiB compute", w, h, tokens, batch,
+                    compiled.nodeCount(), compiled.computeBytes() >> 20);
         } catch (RuntimeException e) {
             g.close();
             throw e;

@@ -355,6 +355,16 @@ public final class SafetensorsFile implements TensorSource {
         }
     }
 
+    /** Safetensors stores every tensor raw and contiguous: its region is its data offsets in the file. */
+    @Override
+    public java.util.Optional<StoredRegion> storedRegion(TensorInfo tensor) {
+        TensorInfo t = tensors.get(tensor.name());
+        if (t == null || t.offset() != tensor.offset() || t.byteSize() != tensor.byteSize()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(new StoredRegion(path, t.offset(), t.byteSize()));
+    }
+
     /** True until {@link #close()} has been called. */
     public boolean isOpen() {
         return arena.scope().isAlive();

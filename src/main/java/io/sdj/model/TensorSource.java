@@ -39,6 +39,14 @@ public interface TensorSource extends AutoCloseable {
      */
     float[] readFloats(String name);
 
+    /**
+     * Where the tensor's stored bytes lie in a file, when they lie there contiguously as {@link #read} would copy
+     * them (so they can be memory-mapped); empty when they do not (compressed, transformed or not in a file).
+     */
+    default java.util.Optional<StoredRegion> storedRegion(TensorInfo tensor) {
+        return java.util.Optional.empty();
+    }
+
     /** True when the source has a tensor of this name. */
     default boolean contains(String name) {
         return tensors().containsKey(name);

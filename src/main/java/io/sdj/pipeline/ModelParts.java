@@ -2,6 +2,7 @@ package io.sdj.pipeline;
 
 import io.sdj.family.Conditioner;
 import io.sdj.family.DiffusionModel;
+import io.sdj.family.GuidanceBatching;
 import io.sdj.family.ModelFamily;
 import io.sdj.family.WeightTypePolicy;
 import io.sdj.model.Component;
@@ -68,9 +69,13 @@ final class ModelParts implements AutoCloseable {
      * @param vaeAttention  attention in the VAE's mid block
      * @param vaeConvDirect direct convolution in the VAE (no im2col buffer)
      * @param tiling        VAE tiling
+     * @param loading       how weights are loaded (memory-mapped where possible, conversion threads)
+     * @param guidance      how guidance's two U-Net passes run
      */
-    record Options(Attention unetAttention, Attention vaeAttention, boolean vaeConvDirect, VaeTiling tiling) {
-        static final Options DEFAULT = new Options(Attention.REGULAR, Attention.REGULAR, false, VaeTiling.DEFAULT);
+    record Options(Attention unetAttention, Attention vaeAttention, boolean vaeConvDirect, VaeTiling tiling,
+                   WeightLoader.Options loading, GuidanceBatching guidance) {
+        static final Options DEFAULT = new Options(Attention.REGULAR, Attention.REGULAR, false, VaeTiling.DEFAULT,
+                WeightLoader.Options.DEFAULT, GuidanceBatching.AUTO);
     }
 
     ModelParts(ModelFiles files, ModelFamily family, ModelConfig config, Backend backend, WeightTypePolicy policy,
@@ -90,7 +95,13 @@ final class ModelParts implements AutoCloseable {
     }
 
     DiffusionModel unet() {
-        return (DiffusionModel) get(Part.UNET, ws -> family.diffusionModel(config, ws, backend, options.unetAttention()));
+        return (DiffusionModel) get(Part.UNET, ws -> {
+            DiffusionModel dm = family.diffusionModel(config, ws, backend, options.unetAttention());
+            if (dm instanceof io.sdj.family.UNetRunner u) {
+                u.guidanceBatching(options.guidance());
+            }
+            return dm;
+        });
     }
 
     VaeRunner vae() {
@@ -163,7 +174,7 @@ final class ModelParts implements AutoCloseable {
         WeightStore ws;
         try (TensorSource file = files.open()) {
             ws = WeightLoader.load(file, names, components, backend, policy,
-                    family.displayName() + " " + p.name().toLowerCase(java.util.Locale.ROOT),
+                    family.displayName() + " " + p.name().toLowerCase(java.util.Locale.ROOT), options.loading(),
                     (n, total) -> listener.onProgress(new Progress(Phase.LOADING_WEIGHTS, n, total, 0,
                             (System.nanoTime() - t0) / 1e9)));
         }

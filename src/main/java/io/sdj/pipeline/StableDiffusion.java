@@ -5,6 +5,7 @@ import io.sdj.family.Conditioner;
 import io.sdj.family.ConditionRequest;
 import io.sdj.family.Conditioning;
 import io.sdj.family.DiffusionModel;
+import io.sdj.family.GuidanceBatching;
 import io.sdj.family.LatentFormat;
 import io.sdj.family.ModelFamilies;
 import io.sdj.family.ModelFamily;
@@ -119,7 +120,8 @@ public final class StableDiffusion implements AutoCloseable {
             fs = FirstStage.open(b.firstStage, be, b.vaeConvDirect);
             mp = new ModelParts(files, family, config, be, family.weightTypes(b.weightType), tokenizer, b.listener,
                     new ModelParts.Options(Attention.of(b.diffusionFlashAttention), Attention.of(b.vaeFlashAttention),
-                            b.vaeConvDirect, fs.options().tiling()));
+                            b.vaeConvDirect, fs.options().tiling(), new WeightLoader.Options(b.mapWeights, b.loadThreads),
+                            b.guidanceBatching));
             if (residency == WeightResidency.RESIDENT) {
                 mp.conditioner();
                 mp.unet();
@@ -575,10 +577,12 @@ public final class StableDiffusion implements AutoCloseable {
             Scalings s = denoiser.scalings(sigma);
             float t = denoiser.timestep(sigma);
             float[] in = Denoiser.scale(xt, s.cIn());
-            float[] out = unet.predict(in, w, h, t, cond);
+            float[] out;
             if (uncond != null) {
-                float[] outUncond = unet.predict(in, w, h, t, uncond);
-                out = Denoiser.guidance(out, outUncond, cfg);
+                float[][] both = unet.predictGuided(in, w, h, t, cond, uncond);
+                out = Denoiser.guidance(both[0], both[1], cfg);
+            } else {
+                out = unet.predict(in, w, h, t, cond);
             }
             return Denoiser.denoised(out, xt, s);
         };
@@ -677,6 +681,10 @@ public final class StableDiffusion implements AutoCloseable {
         private boolean diffusionFlashAttention;
         private boolean vaeFlashAttention;
         private boolean vaeConvDirect;
+        private GuidanceBatching guidanceBatching = GuidanceBatching.parse(
+                System.getProperty("sdj.guidance", "auto"));
+        private boolean mapWeights = !"false".equals(System.getProperty("sdj.mmap"));
+        private int loadThreads = Integer.getInteger("sdj.loadThreads", 0);
 
         private Builder() {
         }
@@ -698,7 +706,7 @@ public final class StableDiffusion implements AutoCloseable {
         public Builder tokenizer(Path v) { tokenizer = v; return this; }
         /** cpu, vulkan, cuda, a device name (Vulkan0), or best (default: the first hardware GPU, else CPU). */
         public Builder backend(String v) { backend = v; return this; }
-        /** CPU threads; ≤ 0 means all cores. */
+        /** CPU threads; ≤ 0 (default) means the number of physical cores, as in sd-cli. */
         public Builder threads(int v) { threads = v; return this; }
         /** Convert linear weights to this type on load (f16, q8_0, q5_0, q5_1, q4_0, q4_1, ...); null keeps the file's. */
         public Builder weightType(GgmlType v) { weightType = v; return this; }
@@ -713,6 +721,18 @@ public final class StableDiffusion implements AutoCloseable {
          * lowest peak memory, what the CLI uses).
          */
         public Builder residency(WeightResidency v) { residency = v == null ? WeightResidency.RESIDENT : v; return this; }
+        /**
+         * How guidance's two U-Net passes run (default AUTO: two passes on the CPU, one batch of two on GPU
+         * backends; the system property {@code sdj.guidance=auto|batched|two_pass} sets the default).
+         */
+        public Builder guidanceBatching(GuidanceBatching v) { guidanceBatching = v == null ? GuidanceBatching.AUTO : v; return this; }
+        /**
+         * On the CPU backend, memory-map the weights used as the file stores them instead of copying them (default
+         * true; system property {@code sdj.mmap=false} turns it off).
+         */
+        public Builder mapWeights(boolean v) { mapWeights = v; return this; }
+        /** Threads that convert weights while loading; ≤ 0 (default) means one per processor, at most 8. */
+        public Builder loadThreads(int v) { loadThreads = v; return this; }
         /** Told about loading progress. */
         public Builder listener(ProgressListener v) { listener = v == null ? ProgressListener.NONE : v; return this; }
         /** TAESD, previews and VAE tiling (default: the KL VAE, no previews, tiling only as a fallback). */

@@ -129,10 +129,13 @@ public final class Backend implements AutoCloseable {
         return device.type() == DeviceInfo.Type.CPU;
     }
 
-    /** Sets the number of compute threads (CPU backend; ignored elsewhere). Values below 1 mean all cores. */
+    /**
+     * Sets the number of compute threads (CPU backend; ignored elsewhere). Values below 1 mean the number of physical
+     * cores, sd-cli's default ({@link PhysicalCores}).
+     */
     public void setThreads(int n) {
         checkOpen();
-        int t = n < 1 ? Runtime.getRuntime().availableProcessors() : n;
+        int t = n < 1 ? PhysicalCores.count() : n;
         try (Arena a = Arena.ofConfined()) {
             MemorySegment fn = ggml_h.ggml_backend_reg_get_proc_address(registry, a.allocateFrom("ggml_backend_set_n_threads"));
             if (!fn.equals(MemorySegment.NULL)) {

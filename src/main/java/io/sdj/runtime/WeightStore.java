@@ -5,8 +5,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,6 +21,9 @@ public final class WeightStore extends GgmlContext {
     private final Map<String, Tensor> tensors = new LinkedHashMap<>();
     private MemorySegment buffer = MemorySegment.NULL;
     private Backend backend;
+    private final List<MemorySegment> hostBuffers = new ArrayList<>();
+    private final List<MappedFile> mappings = new ArrayList<>();
+    private long hostBytes;
 
     /** A store for up to {@code capacity} tensors. */
     public WeightStore(String label, int capacity) {
@@ -57,13 +62,69 @@ public final class WeightStore extends GgmlContext {
         return Collections.unmodifiableMap(tensors);
     }
 
-    /** Allocates one backend buffer for all declared tensors. */
+    /**
+     * Points declared tensors at bytes of a memory-mapped file instead of allocating and filling them:
+     * CPU backend only, before {@link #allocate}. The tensors' bytes must already be in their declared type and
+     * layout. The store takes ownership of the mapping and unmaps it when it is closed, after freeing the buffer
+     * over it; on failure it unmaps it at once.
+     *
+     * @param offsets byte offset in the mapped file of each tensor to place
+     * @throws GgmlException if the backend cannot wrap host memory or a tensor does not fit in the file
+     */
+    public void placeInHostMemory(Backend backend, MappedFile mapping, Map<String, Long> offsets) {
+        try {
+            MemorySegment region = mapping.segment();
+            if (buffer.address() != 0) {
+                throw new IllegalStateException(describe() + " is already allocated");
+            }
+            if (!backend.isCpu()) {
+                throw new GgmlException("host memory can back weights only on the CPU backend, not on "
+                        + backend.device().name());
+            }
+            for (Map.Entry<String, Long> e : offsets.entrySet()) {
+                Tensor t = get(e.getKey());
+                if (t.hasData()) {
+                    throw new IllegalStateException("tensor '" + e.getKey() + "' of " + describe() + " already has memory");
+                }
+                if (e.getValue() < 0 || e.getValue() + t.byteSize() > region.byteSize()) {
+                    throw new GgmlException("tensor '" + e.getKey() + "' (" + t.byteSize() + " bytes at " + e.getValue()
+                            + ") lies outside the " + region.byteSize() + "-byte host region");
+                }
+            }
+            MemorySegment b = ggml_h.ggml_backend_dev_buffer_from_host_ptr(
+                    ggml_h.ggml_backend_get_device(backend.handle()), region, region.byteSize(), region.byteSize());
+            if (b.equals(MemorySegment.NULL)) {
+                throw new GgmlException(backend.device().name() + " cannot use host memory as a weight buffer");
+            }
+            hostBuffers.add(b);
+            for (Map.Entry<String, Long> e : offsets.entrySet()) {
+                Tensor t = get(e.getKey());
+                int status = ggml_h.ggml_backend_tensor_alloc(b, t.ptr(), region.asSlice(e.getValue(), t.byteSize()));
+                if (status != 0) {
+                    throw new GgmlException("ggml could not place tensor '" + e.getKey() + "' in host memory (status "
+                            + status + ")");
+                }
+                hostBytes += t.byteSize();
+            }
+            mappings.add(mapping);
+            this.backend = backend;
+        } catch (RuntimeException e) {
+            mapping.close();
+            throw e;
+        }
+    }
+
+    /** Allocates one backend buffer for all declared tensors not already placed in host memory. */
     public void allocate(Backend backend) {
         if (buffer.address() != 0) {
             throw new IllegalStateException(describe() + " is already allocated");
         }
         if (tensors.isEmpty()) {
             throw new IllegalStateException(describe() + " has no tensors");
+        }
+        if (tensors.values().stream().allMatch(Tensor::hasData)) {
+            this.backend = backend; // every tensor lives in host memory: nothing left to allocate
+            return;
         }
         MemorySegment b = ggml_h.ggml_backend_alloc_ctx_tensors(ctx(), backend.handle());
         if (b.equals(MemorySegment.NULL)) {
@@ -76,9 +137,14 @@ public final class WeightStore extends GgmlContext {
         LOG.debug("{}: {} tensors, {} MiB on {}", describe(), tensors.size(), bufferBytes() >> 20, backend.device().name());
     }
 
-    /** Bytes of the backend buffer (0 before allocation). */
+    /** Bytes of weights: the allocated backend buffer (0 before allocation) plus the tensors in host memory. */
     public long bufferBytes() {
-        return buffer.address() == 0 ? 0 : ggml_h.ggml_backend_buffer_get_size(buffer);
+        return (buffer.address() == 0 ? 0 : ggml_h.ggml_backend_buffer_get_size(buffer)) + hostBytes;
+    }
+
+    /** Bytes of the tensors that live in host memory ({@link #placeInHostMemory}) rather than in an own buffer. */
+    public long hostBytes() {
+        return hostBytes;
     }
 
     public Backend backend() {
@@ -91,5 +157,13 @@ public final class WeightStore extends GgmlContext {
             ggml_h.ggml_backend_buffer_free(buffer);
             buffer = MemorySegment.NULL;
         }
+        for (MemorySegment b : hostBuffers) {
+            ggml_h.ggml_backend_buffer_free(b);
+        }
+        hostBuffers.clear();
+        for (MappedFile m : mappings) {
+            m.close();
+        }
+        mappings.clear();
     }
 }

@@ -1,4 +1,4 @@
-package io.sdj.cli;
+package io.sdj.runtime;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

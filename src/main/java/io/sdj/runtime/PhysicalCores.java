@@ -1,4 +1,4 @@
-package io.sdj.cli;
+package io.sdj.runtime;
 
 import java.io.IOException;
 import java.nio.file.Files;
