@@ -14,7 +14,7 @@ PROVISION ?= bash native/provision.sh
 # the prefix's mode, read when a recipe runs (so 'make native bindings build test' sees the fresh build)
 RUNTIME_MODE = $$(sed -n 's/^mode=//p' $(PREFIX)/runtime.env 2>/dev/null)
 
-.PHONY: runtime bindings build install test test-example test-slow model run bench bench-jmh native clean help
+.PHONY: runtime bindings build install test test-example test-slow test-extended model run bench bench-jmh native clean help
 
 help:
 	@echo "make runtime   provision ggml (CPU + Vulkan/lavapipe) into native/prefix from Debian packages"
@@ -54,6 +54,10 @@ test-example: install
 
 test-slow: bindings
 	$(MVN) test -Dsdj.test.excludedGroups=none -Dsdj.test.groups=slow -Dsdj.test.reportsDirectory=$(CURDIR)/target/surefire-reports-slow
+
+# Long measurements and the 30,000-case fuzz run: not part of CI (timings are noisy on shared machines)
+test-extended: bindings
+	$(MVN) test -Dsdj.test.excludedGroups=none -Dsdj.test.groups=extended -Dsdj.test.reportsDirectory=$(CURDIR)/target/surefire-reports-extended
 
 # The deterministic SD 1.5 stand-in checkpoint (real weights cannot be downloaded here): same layout as the real
 # file, pseudo-random values, checked against the published SHA-256.

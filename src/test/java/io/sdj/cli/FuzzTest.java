@@ -50,7 +50,7 @@ class FuzzTest {
     }
 
     @Test
-    @Tag("slow")
+    @Tag("extended") // about 15 minutes: make test-extended, not CI
     void tensOfThousandsOfMutatedInputsGiveTypedErrors() throws Exception {
         fuzz(1_000_000, 30_000, 2);
     }

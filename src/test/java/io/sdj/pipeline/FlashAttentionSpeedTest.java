@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * One SD 1.5 U-Net evaluation (golden checkpoint, CPU) with regular and with flash attention, compiled once each and
  * run alternately A B A B in the same process: the time ratio, and the largest difference of the outputs.
  */
-@Tag("slow")
+@Tag("extended") // a timing measurement: make test-extended, not CI
 class FlashAttentionSpeedTest {
     static final int LATENT = Integer.getInteger("sdj.bench.latent", 32);
     static final int ROUNDS = Integer.getInteger("sdj.bench.rounds", 2);

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * default) against ggml_conv_2d_direct (sd-cli's --vae-conv-direct): time as a ratio measured in the same run,
  * alternating A B A B, compute memory, and the difference of the results.
  */
-@Tag("slow")
+@Tag("extended") // a timing measurement: make test-extended, not CI
 class VaeDecodeSpeedTest {
     static final int LATENT = Integer.getInteger("sdj.bench.latent", 16);
     static final int ROUNDS = Integer.getInteger("sdj.bench.rounds", 1);
