@@ -2,6 +2,7 @@ package io.sdj.cli;
 
 import io.sdj.SdjException;
 import io.sdj.pipeline.GenerationRequest;
+import io.sdj.adapters.LoraApplyMode;
 import io.sdj.runtime.GgmlType;
 import io.sdj.sampling.Prediction;
 import io.sdj.sampling.RngKind;
@@ -51,12 +52,15 @@ import java.util.stream.Collectors;
  * @param verbose          debug logging and stack traces
  * @param listDevices      list the ggml devices and exit
  * @param help             print {@link #helpText()} and exit
+ * @param loraModelDir     --lora-model-dir: the folder prompt tags {@code <lora:name:multiplier>} name files in, or null
+ * @param loraApplyMode    --lora-apply-mode (auto, immediately, at_runtime)
  */
 public record CliOptions(Path model, Path tokenizer, String backend, int threads, GgmlType weightType,
                          String prompt, String negativePrompt, int width, int height, int steps, float cfgScale,
                          SamplerKind sampler, Scheduler scheduler, long seed, RngKind rng, Path initImage,
                          float strength, int clipSkip, int batchCount, String output, int outputBeginIndex,
-                         Prediction prediction, boolean verbose, boolean listDevices, boolean help) {
+                         Prediction prediction, boolean verbose, boolean listDevices, boolean help,
+                         Path loraModelDir, LoraApplyMode loraApplyMode) {
 
     /** sd-cli's default output file. */
     public static final String DEFAULT_OUTPUT = "output.png";
@@ -74,7 +78,7 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
 
     /** sd-cli flags sdj knows but does not implement; they get a clearer message than an unknown flag. */
     private static final Set<String> UNSUPPORTED = Set.of("--vae", "--taesd", "--tae", "--control-net",
-            "--embd-dir", "--lora-model-dir", "--upscale-model", "--upscale-repeats", "--vae-tiling", "--fa",
+            "--embd-dir", "--upscale-model", "--upscale-repeats", "--vae-tiling", "--fa",
             "--diffusion-fa", "--offload-to-cpu", "--mmap", "--clip-on-cpu", "--vae-on-cpu", "--control-net-cpu",
             "--control-image", "--control-strength", "--mask", "--sampler-rng", "--guidance", "--eta", "--preview",
             "--preview-path", "--preview-interval", "--color", "--sigmas", "--tensor-type-rules",
@@ -350,6 +354,12 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
                         (b, v) -> b.rng = v.lookup(RngKind::fromName)),
                 new Flag(null, "--type", "<type>", "convert weights on load to this type, one of [" + types + "]\n"
                         + "(default: the file's type)", (b, v) -> b.weightType = v.lookup(CliOptions::weightType)),
+                new Flag(null, "--lora-model-dir", "<dir>", "folder of the LoRA files that prompt tags\n"
+                        + "<lora:name:multiplier> name (default: none; tags stay in the prompt)",
+                        (b, v) -> b.loraModelDir = v.asPath()),
+                new Flag(null, "--lora-apply-mode", "<mode>", "auto, immediately or at_runtime (default: auto:\n"
+                        + "at run time for quantized weights, merged at load otherwise)",
+                        (b, v) -> b.loraApplyMode = v.lookup(LoraApplyMode::parse)),
                 new Flag("-i", "--init-img", "<path>", "init image for image-to-image (default: none)",
                         (b, v) -> b.initImage = v.asPath()),
                 new Flag(null, "--strength", "<float>", "image-to-image strength in (0, 1]: how much of the init\n"
@@ -430,11 +440,14 @@ public record CliOptions(Path model, Path tokenizer, String backend, int threads
         private boolean verbose;
         private boolean listDevices;
         private boolean help;
+        private Path loraModelDir;
+        private LoraApplyMode loraApplyMode = LoraApplyMode.AUTO;
 
         CliOptions build() {
             return new CliOptions(model, tokenizer, backend, threads, weightType, prompt, negativePrompt, width,
                     height, steps, cfgScale, sampler, scheduler, seed, rng, initImage, strength, clipSkip, batchCount,
-                    output, outputBeginIndex, prediction, verbose, listDevices, help);
+                    output, outputBeginIndex, prediction, verbose, listDevices, help, loraModelDir,
+                    loraApplyMode);
         }
     }
 }

@@ -125,15 +125,16 @@ public final class Main {
             throw new SdjException("tokenizer not found: " + o.tokenizer());
         }
         GenerationRequest request = request(o);
-        if (!LoraTag.extract(o.prompt()).tags().isEmpty()) {
-            log.warn("sdj does not apply LoRA; the <lora:...> tags stay in the prompt text (as in sd-cli without "
-                    + "--lora-model-dir)");
+        if (o.loraModelDir() == null && !LoraTag.extract(o.prompt()).tags().isEmpty()) {
+            log.warn("no --lora-model-dir: the <lora:...> tags stay in the prompt text and no LoRA is applied (as in"
+                    + " sd-cli)");
         }
         int threads = o.threads() > 0 ? o.threads() : PhysicalCores.count();
         log.debug("options: {}; threads {}", o, threads);
 
         StableDiffusion.Builder builder = StableDiffusion.builder().model(model).backend(o.backend())
                 .threads(threads).weightType(o.weightType()).prediction(o.prediction()).listener(progress)
+                .loraModelDir(o.loraModelDir()).loraApplyMode(o.loraApplyMode())
                 .residency(WeightResidency.ON_DEMAND); // one generation: each part loaded when needed, then freed
         // the model's own tokenizer files, else CLIP's from the hub cache (downloaded once, with progress)
         builder.tokenizer(o.tokenizer() != null ? o.tokenizer() : TokenizerFiles.locate(model, hub).path());

@@ -1,6 +1,7 @@
 package io.sdj.nn;
 
 import io.sdj.runtime.Graph;
+import io.sdj.runtime.LowRank;
 import io.sdj.runtime.Tensor;
 
 /**
@@ -24,7 +25,12 @@ public final class Layers {
 
     /** Linear layer from a scope holding {@code weight} and optionally {@code bias}. */
     public static Tensor linear(Graph g, Tensor x, Scope s) {
-        return linear(g, x, s.get("weight"), s.has("bias") ? s.get("bias") : null);
+        Tensor y = linear(g, x, s.get("weight"), s.has("bias") ? s.get("bias") : null);
+        for (LowRank lr : s.store().lowRank(s.prefix() + "weight")) {
+            Tensor u = g.mulMat(lr.up(), g.mulMat(lr.down(), x));
+            y = g.add(y, g.scale(u, lr.scale()));
+        }
+        return y;
     }
 
     /** 2-D convolution, x [W, H, IC, N], kernel [KW, KH, IC, OC], square stride and padding, bias [OC]. */
@@ -39,7 +45,7 @@ public final class Layers {
     /**
      * A convolution run on a scaled input, as sd.cpp runs SDXL's VAE: {@code conv(x · scale) / scale + bias}. With
      * F16 kernels the scaled input is rounded to F16, so a power-of-two scale trades overflow for subnormals; 1 is a
-     * plain {@link #conv2d(Graph, Tensor, Tensor, Tensor, int, int)}.
+     * plain {@link #conv2d(Graph, Tensor, Scope, int, int)}.
      */
     public static Tensor conv2d(Graph g, Tensor x, Scope s, int stride, int pad, float scale) {
         if (scale == 1.0f) {
@@ -56,7 +62,13 @@ public final class Layers {
 
     /** Convolution from a scope holding {@code weight} and {@code bias}. */
     public static Tensor conv2d(Graph g, Tensor x, Scope s, int stride, int pad) {
-        return conv2d(g, x, s.get("weight"), s.has("bias") ? s.get("bias") : null, stride, pad);
+        Tensor y = conv2d(g, x, s.get("weight"), s.has("bias") ? s.get("bias") : null, stride, pad);
+        for (LowRank lr : s.store().lowRank(s.prefix() + "weight")) {
+            Tensor d = g.conv2d(lr.down(), x, stride, stride, pad, pad, 1, 1);
+            Tensor u = g.conv2d(lr.up(), d, 1, 1, 0, 0, 1, 1);
+            y = g.add(y, g.scale(u, lr.scale()));
+        }
+        return y;
     }
 
     /** GroupNorm with 32 groups over x [W, H, C, N], then per-channel scale and shift. */

@@ -1,6 +1,11 @@
 package io.sdj.pipeline;
 
 import io.sdj.InvalidParameterException;
+import io.sdj.adapters.Lora;
+import io.sdj.adapters.LoraApplyMode;
+import io.sdj.adapters.LoraLibrary;
+import io.sdj.adapters.LoraNames;
+import io.sdj.adapters.LoraTags;
 import io.sdj.family.Conditioner;
 import io.sdj.family.ConditionRequest;
 import io.sdj.family.Conditioning;
@@ -62,6 +67,9 @@ public final class StableDiffusion implements AutoCloseable {
     private final WeightResidency residency;
     private final GgmlType weightType;
     private final double openSeconds;
+    private final Path loraModelDir;
+    private final LoraApplyMode loraApplyMode;
+    private final LoraLibrary loraLibrary;
     private final ReentrantLock lock = new ReentrantLock(true);
     private volatile Prediction prediction;
     private volatile boolean closed;
@@ -79,6 +87,8 @@ public final class StableDiffusion implements AutoCloseable {
         this.weightType = b.weightType;
         this.residency = b.residency;
         this.prediction = b.prediction;
+        this.loraModelDir = b.loraModelDir;
+        this.loraApplyMode = b.loraApplyMode;
         this.tokenizer = b.tokenizer != null
                 ? (Files.isDirectory(b.tokenizer) ? ClipTokenizer.fromDirectory(b.tokenizer) : ClipTokenizer.fromMerges(b.tokenizer))
                 : ClipTokenizer.forModel(b.model);
@@ -87,6 +97,7 @@ public final class StableDiffusion implements AutoCloseable {
             this.config = family.configure(file);
             this.sigmaTable = sigmaTable(file);
         }
+        this.loraLibrary = new LoraLibrary(LoraNames.of(config, family.displayName()));
         Backend be = Backend.open(b.backend);
         ModelParts mp = null;
         try {
@@ -265,13 +276,22 @@ public final class StableDiffusion implements AutoCloseable {
         }
         checkCancel(cancel);
 
+        String prompt = req.prompt();
+        List<Lora> loras = new ArrayList<>(req.loras());
+        if (loraModelDir != null) {
+            LoraTags.Resolved tags = LoraTags.resolve(prompt, loraModelDir);
+            prompt = tags.prompt();
+            loras.addAll(tags.loras());
+        }
+        parts.useLoras(loraLibrary.resolve(loras), loraApplyMode);
+
         long t0 = System.nanoTime();
         ConditionRequest condRequest = new ConditionRequest(req.effectiveClipSkip(family.defaultClipSkip()), width, height);
         boolean useUncond = req.cfgScale() != 1.0f;
         int textJobs = useUncond ? 2 : 1;
         listener.onProgress(new Progress(Phase.TEXT_ENCODING, 0, textJobs, 0, 0));
         Conditioner conditioner = parts.conditioner();
-        Conditioning cond = conditioner.encode(req.prompt(), condRequest);
+        Conditioning cond = conditioner.encode(prompt, condRequest);
         Conditioning uncond = useUncond ? conditioner.encodeNegative(req.negativePrompt(), condRequest) : null;
         if (residency == WeightResidency.ON_DEMAND) {
             parts.release(ModelParts.Part.TEXT);
@@ -388,6 +408,8 @@ public final class StableDiffusion implements AutoCloseable {
         private Prediction prediction;
         private WeightResidency residency = WeightResidency.RESIDENT;
         private ProgressListener listener = ProgressListener.NONE;
+        private Path loraModelDir;
+        private LoraApplyMode loraApplyMode = LoraApplyMode.AUTO;
 
         private Builder() {
         }
@@ -415,6 +437,14 @@ public final class StableDiffusion implements AutoCloseable {
         public Builder residency(WeightResidency v) { residency = v == null ? WeightResidency.RESIDENT : v; return this; }
         /** Told about loading progress. */
         public Builder listener(ProgressListener v) { listener = v == null ? ProgressListener.NONE : v; return this; }
+
+        /**
+         * The folder {@code <lora:name:multiplier>} prompt tags name files in (sd-cli's --lora-model-dir); null
+         * (default): tags are left in the prompt text, as sd-cli does without the flag.
+         */
+        public Builder loraModelDir(Path v) { loraModelDir = v; return this; }
+        /** When LoRAs are applied (sd-cli's --lora-apply-mode); default {@link LoraApplyMode#AUTO}. */
+        public Builder loraApplyMode(LoraApplyMode v) { loraApplyMode = v == null ? LoraApplyMode.AUTO : v; return this; }
 
         public StableDiffusion build() {
             return new StableDiffusion(this);
