@@ -36,7 +36,7 @@ class LoraSwitchTest {
                 }).build()) {
             double load = (System.nanoTime() - t0) / 1e9;
             int loadsAtBuild = loads[0];
-            GenerationRequest.Builder r = GenerationRequest.builder("a lovely cat").size(64, 64).steps(1).seed(42);
+            GenerationRequest r = GenerationRequest.builder("a lovely cat").size(64, 64).steps(1).seed(42).build();
             double[] s = new double[5];
             int[][] img = new int[5][];
             String[] what = {"none", "a:1", "a:1 + b:0.5", "c_locon:1", "none"};
