@@ -54,6 +54,7 @@ public final class LoraFile {
         TensorInfo alpha;
         TensorInfo scale;
         String target;
+        int part;
     }
 
     /**
@@ -93,6 +94,7 @@ public final class LoraFile {
             }
             Parts p = modules.computeIfAbsent(key, k -> new Parts());
             p.target = target;
+            p.part = part(key, names);
             switch (suffix) {
                 case DOWN, PEFT_A -> p.down = t;
                 case UP, PEFT_B -> p.up = t;
@@ -110,7 +112,7 @@ public final class LoraFile {
         for (Map.Entry<String, Parts> e : modules.entrySet()) {
             String key = e.getKey();
             Parts p = e.getValue();
-            String other = byTarget.put(p.target, key);
+            String other = byTarget.put(p.target + "#" + p.part, key);
             if (other != null) {
                 throw new ModelFormatException(file, key, "patches " + p.target + ", which module " + other
                         + " of the same file patches too");
@@ -147,27 +149,39 @@ public final class LoraFile {
 
     /** The LDM weight of a module key, or null. */
     static String target(String key, LoraNames names) {
+        String k = internalKey(key, names);
+        return k == null ? null : k.indexOf('.') >= 0 ? names.dotted(k) : names.underscored(k);
+    }
+
+    /** The third of a fused projection a module key patches, or -1 (see {@link LoraNames#part}). */
+    static int part(String key, LoraNames names) {
+        String k = internalKey(key, names);
+        return k == null ? -1 : names.part(k);
+    }
+
+    /** A file's module key in {@link LoraNames}' form ({@code unet_...}, {@code te1.text_model...}), or null. */
+    private static String internalKey(String key, LoraNames names) {
         boolean sdxl = names.textEncoders() > 1;
         if (key.startsWith("lora_unet_")) {
-            return names.underscored("unet_" + key.substring("lora_unet_".length()));
+            return "unet_" + key.substring("lora_unet_".length());
         }
         if (key.startsWith("lora_te1_") && sdxl) {
-            return names.underscored("te1_" + key.substring("lora_te1_".length()));
+            return "te1_" + key.substring("lora_te1_".length());
         }
         if (key.startsWith("lora_te2_") && sdxl) {
-            return names.underscored("te2_" + key.substring("lora_te2_".length()));
+            return "te2_" + key.substring("lora_te2_".length());
         }
         if (key.startsWith("lora_te_")) {
-            return names.underscored("te1_" + key.substring("lora_te_".length()));
+            return "te1_" + key.substring("lora_te_".length());
         }
         if (key.startsWith("unet.")) {
-            return names.dotted(key);
+            return key;
         }
         if (key.startsWith("text_encoder_2.") && sdxl) {
-            return names.dotted("te2." + key.substring("text_encoder_2.".length()));
+            return "te2." + key.substring("text_encoder_2.".length());
         }
         if (key.startsWith("text_encoder.")) {
-            return names.dotted("te1." + key.substring("text_encoder.".length()));
+            return "te1." + key.substring("text_encoder.".length());
         }
         return null;
     }
@@ -180,6 +194,9 @@ public final class LoraFile {
                     + (p.down == null ? "down (lora_down / lora_A)" : "up (lora_up / lora_B)") + " tensor");
         }
         long[] w = names.shape(p.target);
+        if (p.part >= 0) { // a third of a fused q/k/v projection: [3h, h] → [h, h]
+            w = new long[]{w[0] / 3, w[1]};
+        }
         long[] ds = p.down.shape();
         long[] us = p.up.shape();
         checkType(file, p.down);
@@ -225,7 +242,7 @@ public final class LoraFile {
         float[] down = values(src, p.down);
         float[] up = values(src, p.up);
         DType type = p.down.dtype() == DType.F16 && p.up.dtype() == DType.F16 ? DType.F16 : DType.F32;
-        return new LoraModule(key, p.target, (int) rank, down, up, kernel, alpha, scale, type);
+        return new LoraModule(key, p.target, p.part, (int) rank, down, up, kernel, alpha, scale, type);
     }
 
     private static void checkType(Path file, TensorInfo t) {

@@ -8,6 +8,8 @@ import io.sdj.model.DType;
  *
  * @param key      the module's name in the LoRA file (without the {@code .lora_down.weight} suffix)
  * @param target   the LDM weight it patches ({@code model.diffusion_model.input_blocks.1.1.proj_in.weight})
+ * @param part     for OpenCLIP's fused {@code in_proj_weight}: the row third it patches (0 q, 1 k, 2 v); -1 for a
+ *                 whole weight
  * @param rank     the rank (PyTorch {@code down.shape[0]})
  * @param down     down values, row-major
  * @param up       up values, row-major
@@ -16,7 +18,7 @@ import io.sdj.model.DType;
  * @param fileScale the file's {@code .scale}, or NaN when it has none (it replaces alpha / rank)
  * @param dtype    the stored type of down and up (F16, F32 or BF16), kept for run-time application
  */
-public record LoraModule(String key, String target, int rank, float[] down, float[] up, int kernel, float alpha,
+public record LoraModule(String key, String target, int part, int rank, float[] down, float[] up, int kernel, float alpha,
                          float fileScale, DType dtype) {
 
     /**
@@ -38,7 +40,17 @@ public record LoraModule(String key, String target, int rank, float[] down, floa
         return down.length / rank;
     }
 
-    /** Rows of up (the weight's out dimension). */
+    /** The first weight row it patches. */
+    public int firstRow() {
+        return part < 0 ? 0 : part * rows();
+    }
+
+    /** The key its run-time term is attached under: the weight, with {@code #part} for a third of one. */
+    public String runtimeKey() {
+        return part < 0 ? target : target + "#" + part;
+    }
+
+    /** Rows of up (the weight's out dimension, or the third's). */
     public int rows() {
         return up.length / rank;
     }

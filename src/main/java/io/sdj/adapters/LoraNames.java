@@ -25,15 +25,20 @@ import java.util.Map;
 public final class LoraNames {
     private final Map<String, String> dotted;
     private final Map<String, String> underscored;
+    private final Map<String, Integer> parts;
     private final Map<String, long[]> shapes;
     private final String familyName;
     private final int textEncoders;
 
-    private LoraNames(Map<String, String> dotted, Map<String, long[]> shapes, String familyName, int textEncoders) {
+    private LoraNames(Map<String, String> dotted, Map<String, Integer> parts, Map<String, long[]> shapes,
+                      String familyName, int textEncoders) {
         this.dotted = Collections.unmodifiableMap(dotted);
         Map<String, String> u = new HashMap<>();
         dotted.forEach((k, v) -> u.put(k.replace('.', '_'), v));
         this.underscored = Collections.unmodifiableMap(u);
+        Map<String, Integer> pp = new HashMap<>(parts);
+        parts.forEach((k, v) -> pp.put(k.replace('.', '_'), v));
+        this.parts = Collections.unmodifiableMap(pp);
         this.shapes = shapes;
         this.familyName = familyName;
         this.textEncoders = textEncoders;
@@ -43,10 +48,11 @@ public final class LoraNames {
     public static LoraNames of(ModelConfig config, String familyName) {
         Map<String, long[]> shapes = LdmLayout.expectedTensors(config);
         Map<String, String> m = new HashMap<>();
+        Map<String, Integer> parts = new HashMap<>();
         unet(m, config.unet(), Component.UNET.prefix());
         int i = 1;
         for (Map.Entry<Component, ClipTextConfig> e : config.textEncoders().entrySet()) {
-            clip(m, "te" + i + ".", e.getKey().prefix(), e.getValue());
+            clip(m, parts, "te" + i + ".", e.getKey().prefix(), e.getValue());
             i++;
         }
         // kohya files written from LDM names (lora_unet_input_blocks_1_1_proj_in) patch the same weights
@@ -58,7 +64,7 @@ public final class LoraNames {
             }
         }
         m.values().removeIf(target -> !shapes.containsKey(target));
-        return new LoraNames(m, shapes, familyName, config.textEncoders().size());
+        return new LoraNames(m, parts, shapes, familyName, config.textEncoders().size());
     }
 
     /** The LDM weight a dotted key ({@code unet.down_blocks.0...}, {@code te1.text_model...}) patches, or null. */
@@ -69,6 +75,14 @@ public final class LoraNames {
     /** The LDM weight an underscored key ({@code unet_down_blocks_0_...}) patches, or null. */
     public String underscored(String key) {
         return underscored.get(key);
+    }
+
+    /**
+     * For a module that patches a third of a fused projection (OpenCLIP's q, k, v rows of {@code in_proj_weight}):
+     * which third (0, 1, 2); -1 for a module that patches a whole weight. The key is dotted or underscored.
+     */
+    public int part(String key) {
+        return parts.getOrDefault(key, -1);
     }
 
     /** The model's shape of a weight (outermost first), or null. */
@@ -159,7 +173,8 @@ public final class LoraNames {
 
     // --------------------------------------------------------------------------------------------- CLIP
 
-    private static void clip(Map<String, String> m, String key, String prefix, ClipTextConfig c) {
+    private static void clip(Map<String, String> m, Map<String, Integer> parts, String key, String prefix,
+                             ClipTextConfig c) {
         boolean openAi = c.flavor() == ClipTextConfig.Flavor.OPENAI;
         for (int i = 0; i < c.numLayers(); i++) {
             String hf = key + "text_model.encoder.layers." + i;
@@ -170,8 +185,13 @@ public final class LoraNames {
                     put(m, hf + "." + mod, l + "." + mod);
                 }
             } else {
-                // OpenCLIP names; q/k/v are rows of the fused in_proj_weight, which sdj does not patch
+                // OpenCLIP names; q, k and v are the row thirds of the fused in_proj_weight
                 String l = prefix + "transformer.resblocks." + i;
+                String[] qkv = {"q_proj", "k_proj", "v_proj"};
+                for (int part = 0; part < 3; part++) {
+                    m.put(hf + ".self_attn." + qkv[part], l + ".attn.in_proj_weight");
+                    parts.put(hf + ".self_attn." + qkv[part], part);
+                }
                 put(m, hf + ".self_attn.out_proj", l + ".attn.out_proj");
                 put(m, hf + ".mlp.fc1", l + ".mlp.c_fc");
                 put(m, hf + ".mlp.fc2", l + ".mlp.c_proj");

@@ -180,11 +180,12 @@ public final class LoraPatcher implements AutoCloseable {
         int rows = m.rows();
         float[] up = m.up();
         float[] down = m.down();
-        if ((long) rows * cols != w.length) {
+        int first = m.firstRow();
+        if ((long) (first + rows) * cols > w.length || (m.part() < 0 && (long) rows * cols != w.length)) {
             throw new IllegalStateException(m.key() + ": " + rows + "×" + cols + " does not fit " + w.length);
         }
         IntStream.range(0, rows).parallel().forEach(o -> {
-            int base = o * cols;
+            int base = (first + o) * cols;
             int ub = o * rank;
             for (int j = 0; j < cols; j++) {
                 float s = 0.0f;
@@ -231,7 +232,7 @@ public final class LoraPatcher implements AutoCloseable {
                     Tensor[] t = made.get(i++);
                     t[0].setFloats(m.down());
                     t[1].setFloats(m.up());
-                    store.attachLowRank(m.target(), new LowRank(t[0], t[1], m.scale(l.multiplier())));
+                    store.attachLowRank(m.runtimeKey(), new LowRank(t[0], t[1], m.scale(l.multiplier())));
                 }
             }
         } catch (RuntimeException e) {

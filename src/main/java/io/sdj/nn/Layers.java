@@ -25,8 +25,15 @@ public final class Layers {
 
     /** Linear layer from a scope holding {@code weight} and optionally {@code bias}. */
     public static Tensor linear(Graph g, Tensor x, Scope s) {
-        Tensor y = linear(g, x, s.get("weight"), s.has("bias") ? s.get("bias") : null);
-        for (LowRank lr : s.store().lowRank(s.prefix() + "weight")) {
+        return withLowRank(g, x, linear(g, x, s.get("weight"), s.has("bias") ? s.get("bias") : null), s, "weight");
+    }
+
+    /**
+     * A Linear layer's output {@code y = W x + b} plus the run-time low-rank terms attached to the weight
+     * {@code name} of scope {@code s} (LoRA at run time): {@code y + scale · up(down(x))} for each, in order.
+     */
+    public static Tensor withLowRank(Graph g, Tensor x, Tensor y, Scope s, String name) {
+        for (LowRank lr : s.store().lowRank(s.prefix() + name)) {
             Tensor u = g.mulMat(lr.up(), g.mulMat(lr.down(), x));
             y = g.add(y, g.scale(u, lr.scale()));
         }

@@ -62,11 +62,13 @@ public final class WeightStore extends GgmlContext {
     }
 
     /**
-     * Adds a run-time low-rank term (a LoRA applied at run time) to the layer whose weight is {@code weightName};
-     * the layer builders in io.sdj.nn add it to that layer's output. The term's tensors are owned elsewhere.
+     * Adds a run-time low-rank term (a LoRA applied at run time) to the layer whose weight is {@code weightName}
+     * ({@code name#i} for the i-th row block of a fused weight); the layer builders in io.sdj.nn add it to that
+     * layer's output. The term's tensors are owned elsewhere.
      */
     public void attachLowRank(String weightName, LowRank term) {
-        get(weightName);
+        int hash = weightName.indexOf('#');
+        get(hash < 0 ? weightName : weightName.substring(0, hash));
         lowRank.computeIfAbsent(weightName, k -> new ArrayList<>()).add(term);
     }
 
