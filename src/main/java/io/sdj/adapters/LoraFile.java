@@ -9,7 +9,6 @@ import io.sdj.model.TensorSources;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -287,16 +286,5 @@ public final class LoraFile {
         int shown = Math.min(names.size(), 8);
         String s = String.join(", ", names.subList(0, shown));
         return names.size() > shown ? s + String.format(Locale.ROOT, ", ... (%d more)", names.size() - shown) : s;
-    }
-
-    /** Module counts by target component prefix, for logs. */
-    static Map<String, Integer> counts(List<LoraModule> modules) {
-        Map<String, Integer> m = new LinkedHashMap<>();
-        for (LoraModule mod : modules) {
-            String t = mod.target();
-            String part = t.startsWith("model.diffusion_model.") ? "unet" : "text encoder";
-            m.merge(part, 1, Integer::sum);
-        }
-        return m;
     }
 }

@@ -85,10 +85,15 @@ public final class LoraPatcher implements AutoCloseable {
         boolean runtime = !mine.isEmpty() && runtimeFor(mode);
         boolean graphsChange = appliedRuntime || runtime;
         undo();
-        if (runtime) {
-            attach(mine);
-        } else if (!mine.isEmpty()) {
-            merge(mine);
+        try {
+            if (runtime) {
+                attach(mine);
+            } else if (!mine.isEmpty()) {
+                merge(mine);
+            }
+        } catch (RuntimeException e) {
+            undo(); // weights merged so far are written back: the store is left without LoRAs
+            throw e;
         }
         applied = mine;
         appliedRuntime = runtime;
