@@ -18,6 +18,7 @@ module io.sdj {
 
     exports io.sdj;
     exports io.sdj.pipeline;
+    exports io.sdj.adapters;
     exports io.sdj.family;
     exports io.sdj.hub;
     exports io.sdj.runtime;

@@ -2,6 +2,7 @@ package io.sdj.cli;
 
 import io.sdj.SdjException;
 import io.sdj.pipeline.GenerationRequest;
+import io.sdj.adapters.LoraApplyMode;
 import io.sdj.runtime.GgmlType;
 import io.sdj.sampling.Prediction;
 import io.sdj.sampling.RngKind;
@@ -56,13 +57,15 @@ import java.util.stream.Collectors;
  * @param listDevices      list the ggml devices and exit
  * @param help             print {@link #helpText()} and exit
  * @param speed            TAESD, previews, VAE tiling and flash attention ({@link SpeedFlags})
+ * @param loraModelDir     --lora-model-dir: the folder prompt tags {@code <lora:name:multiplier>} name files in, or null
+ * @param loraApplyMode    --lora-apply-mode (auto, immediately, at_runtime)
  */
 public record CliOptions(Path model, Path diffusionModel, Path vae, Path clipL, Path clipG, Path tokenizer, String backend, int threads, GgmlType weightType,
                          String prompt, String negativePrompt, int width, int height, int steps, float cfgScale,
                          SamplerKind sampler, Scheduler scheduler, long seed, RngKind rng, Path initImage,
                          float strength, int clipSkip, int batchCount, String output, int outputBeginIndex,
                          Prediction prediction, boolean verbose, boolean listDevices, boolean help,
-                         SpeedFlags speed) {
+                         SpeedFlags speed, Path loraModelDir, LoraApplyMode loraApplyMode) {
 
     /** sd-cli's default output file. */
     public static final String DEFAULT_OUTPUT = "output.png";
@@ -80,7 +83,7 @@ public record CliOptions(Path model, Path diffusionModel, Path vae, Path clipL, 
 
     /** sd-cli flags sdj knows but does not implement; they get a clearer message than an unknown flag. */
     private static final Set<String> UNSUPPORTED = Set.of("--tae", "--control-net",
-            "--embd-dir", "--lora-model-dir", "--upscale-model", "--upscale-repeats",
+            "--embd-dir", "--upscale-model", "--upscale-repeats",
             "--offload-to-cpu", "--mmap", "--clip-on-cpu", "--vae-on-cpu", "--control-net-cpu",
             "--control-image", "--control-strength", "--mask", "--sampler-rng", "--guidance", "--eta",
             "--color", "--sigmas", "--tensor-type-rules",
@@ -367,6 +370,12 @@ public record CliOptions(Path model, Path diffusionModel, Path vae, Path clipL, 
                         (b, v) -> b.rng = v.lookup(RngKind::fromName)),
                 new Flag(null, "--type", "<type>", "convert weights on load to this type, one of [" + types + "]\n"
                         + "(default: the file's type)", (b, v) -> b.weightType = v.lookup(CliOptions::weightType)),
+                new Flag(null, "--lora-model-dir", "<dir>", "folder of the LoRA files that prompt tags\n"
+                        + "<lora:name:multiplier> name (default: none; tags stay in the prompt)",
+                        (b, v) -> b.loraModelDir = v.asPath()),
+                new Flag(null, "--lora-apply-mode", "<mode>", "auto, immediately or at_runtime (default: auto:\n"
+                        + "at run time for quantized weights, merged at load otherwise)",
+                        (b, v) -> b.loraApplyMode = v.lookup(LoraApplyMode::parse)),
                 new Flag("-i", "--init-img", "<path>", "init image for image-to-image (default: none)",
                         (b, v) -> b.initImage = v.asPath()),
                 new Flag(null, "--strength", "<float>", "image-to-image strength in (0, 1]: how much of the init\n"
@@ -487,11 +496,14 @@ public record CliOptions(Path model, Path diffusionModel, Path vae, Path clipL, 
         private boolean listDevices;
         private boolean help;
         private final SpeedFlags.Builder speed = new SpeedFlags.Builder();
+        private Path loraModelDir;
+        private LoraApplyMode loraApplyMode = LoraApplyMode.AUTO;
 
         CliOptions build() {
             return new CliOptions(model, diffusionModel, vae, clipL, clipG, tokenizer, backend, threads, weightType, prompt, negativePrompt, width,
                     height, steps, cfgScale, sampler, scheduler, seed, rng, initImage, strength, clipSkip, batchCount,
-                    output, outputBeginIndex, prediction, verbose, listDevices, help, speed.build());
+                    output, outputBeginIndex, prediction, verbose, listDevices, help, speed.build(),
+                    loraModelDir, loraApplyMode);
         }
     }
 }

@@ -133,9 +133,9 @@ public final class Main {
             throw new SdjException("tokenizer not found: " + o.tokenizer());
         }
         GenerationRequest request = request(o);
-        if (!LoraTag.extract(o.prompt()).tags().isEmpty()) {
-            log.warn("sdj does not apply LoRA; the <lora:...> tags stay in the prompt text (as in sd-cli without "
-                    + "--lora-model-dir)");
+        if (o.loraModelDir() == null && !LoraTag.extract(o.prompt()).tags().isEmpty()) {
+            log.warn("no --lora-model-dir: the <lora:...> tags stay in the prompt text and no LoRA is applied (as in"
+                    + " sd-cli)");
         }
         int threads = o.threads() > 0 ? o.threads() : PhysicalCores.count();
         log.debug("options: {}; threads {}", o, threads);
@@ -143,6 +143,7 @@ public final class Main {
         StableDiffusion.Builder builder = StableDiffusion.builder().model(model).diffusionModel(o.diffusionModel())
                 .vae(o.vae()).clipL(o.clipL()).clipG(o.clipG()).backend(o.backend())
                 .threads(threads).weightType(o.weightType()).prediction(o.prediction()).listener(progress)
+                .loraModelDir(o.loraModelDir()).loraApplyMode(o.loraApplyMode())
                 .residency(WeightResidency.ON_DEMAND) // one generation: each part loaded when needed, then freed
                 .firstStage(o.speed().firstStage(previewWriter(Path.of(o.speed().previewPath()), log)))
                 .flashAttention(o.speed().flashAttentionInUnet(), o.speed().fa())

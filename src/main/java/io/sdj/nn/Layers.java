@@ -3,6 +3,7 @@ package io.sdj.nn;
 import io.sdj.runtime.GgmlException;
 import io.sdj.runtime.GgmlType;
 import io.sdj.runtime.Graph;
+import io.sdj.runtime.LowRank;
 import io.sdj.runtime.Tensor;
 
 import java.util.Arrays;
@@ -28,7 +29,19 @@ public final class Layers {
 
     /** Linear layer from a scope holding {@code weight} and optionally {@code bias}. */
     public static Tensor linear(Graph g, Tensor x, Scope s) {
-        return linear(g, x, s.get("weight"), s.has("bias") ? s.get("bias") : null);
+        return withLowRank(g, x, linear(g, x, s.get("weight"), s.has("bias") ? s.get("bias") : null), s, "weight");
+    }
+
+    /**
+     * A Linear layer's output {@code y = W x + b} plus the run-time low-rank terms attached to the weight
+     * {@code name} of scope {@code s} (LoRA at run time): {@code y + scale · up(down(x))} for each, in order.
+     */
+    public static Tensor withLowRank(Graph g, Tensor x, Tensor y, Scope s, String name) {
+        for (LowRank lr : s.store().lowRank(s.prefix() + name)) {
+            Tensor u = g.mulMat(lr.up(), g.mulMat(lr.down(), x));
+            y = g.add(y, g.scale(u, lr.scale()));
+        }
+        return y;
     }
 
     /** 2-D convolution, x [W, H, IC, N], kernel [KW, KH, IC, OC], square stride and padding, bias [OC]. */
@@ -43,7 +56,7 @@ public final class Layers {
     /**
      * A convolution run on a scaled input, as sd.cpp runs SDXL's VAE: {@code conv(x · scale) / scale + bias}. With
      * F16 kernels the scaled input is rounded to F16, so a power-of-two scale trades overflow for subnormals; 1 is a
-     * plain {@link #conv2d(Graph, Tensor, Tensor, Tensor, int, int)}.
+     * plain {@link #conv2d(Graph, Tensor, Scope, int, int)}.
      */
     public static Tensor conv2d(Graph g, Tensor x, Scope s, int stride, int pad, float scale) {
         if (scale == 1.0f) {
@@ -60,7 +73,13 @@ public final class Layers {
 
     /** Convolution from a scope holding {@code weight} and {@code bias}. */
     public static Tensor conv2d(Graph g, Tensor x, Scope s, int stride, int pad) {
-        return conv2d(g, x, s.get("weight"), s.has("bias") ? s.get("bias") : null, stride, pad);
+        Tensor y = conv2d(g, x, s.get("weight"), s.has("bias") ? s.get("bias") : null, stride, pad);
+        for (LowRank lr : s.store().lowRank(s.prefix() + "weight")) {
+            Tensor d = g.conv2d(lr.down(), x, stride, stride, pad, pad, 1, 1);
+            Tensor u = g.conv2d(lr.up(), d, 1, 1, 0, 0, 1, 1);
+            y = g.add(y, g.scale(u, lr.scale()));
+        }
+        return y;
     }
 
     /** Convolution without im2col (ggml_conv_2d_direct), from a scope holding {@code weight} and {@code bias}. */

@@ -1,11 +1,13 @@
 package io.sdj.pipeline;
 
 import io.sdj.InvalidParameterException;
+import io.sdj.adapters.Lora;
 import io.sdj.sampling.RngKind;
 import io.sdj.sampling.SamplerKind;
 import io.sdj.sampling.Scheduler;
 
 import java.awt.image.BufferedImage;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -16,10 +18,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param seed       the seed of the first image; image b of a batch uses seed + b
  * @param clipSkip   1 = last CLIP layer, 2 = the one before, ...
  * @param initImage  the start image for image-to-image (resized to width×height if it differs), or null
+ * @param loras      LoRA files with multipliers (applied in path order; a file listed twice adds its multipliers)
  */
 public record GenerationRequest(String prompt, String negativePrompt, int width, int height, int steps,
                                 float cfgScale, SamplerKind sampler, Scheduler scheduler, long seed, RngKind rng,
-                                float strength, int clipSkip, int batchCount, BufferedImage initImage) {
+                                float strength, int clipSkip, int batchCount, BufferedImage initImage,
+                                List<Lora> loras) {
 
     public GenerationRequest {
         if (prompt == null) {
@@ -61,6 +65,7 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
                         + " pixels per side and " + (MAX_INIT_PIXELS >> 20) + " Mpixel in all)");
             }
         }
+        loras = loras == null ? List.of() : List.copyOf(loras);
         if (seed < 0) {
             seed = ThreadLocalRandom.current().nextLong(0, 1L << 31);
         }
@@ -115,6 +120,7 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
         b.clipSkip = clipSkip;
         b.batchCount = batchCount;
         b.initImage = initImage;
+        b.loras = new java.util.ArrayList<>(loras);
         return b;
     }
 
@@ -134,6 +140,7 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
         private int clipSkip = -1;
         private int batchCount = 1;
         private BufferedImage initImage;
+        private List<Lora> loras = new java.util.ArrayList<>();
 
         private Builder(String prompt) {
             this.prompt = prompt;
@@ -157,10 +164,14 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
         public Builder batchCount(int v) { batchCount = v; return this; }
         /** Image-to-image from this image (null for text-to-image). */
         public Builder initImage(BufferedImage v) { initImage = v; return this; }
+        /** Adds a LoRA file at a multiplier (as {@code <lora:name:multiplier>} does); see {@link Lora}. */
+        public Builder lora(java.nio.file.Path file, float multiplier) { loras.add(new Lora(file, multiplier)); return this; }
+        /** Replaces the LoRA list. */
+        public Builder loras(List<Lora> v) { loras = new java.util.ArrayList<>(v); return this; }
 
         public GenerationRequest build() {
             return new GenerationRequest(prompt, negativePrompt, width, height, steps, cfgScale, sampler, scheduler,
-                    seed, rng, strength, clipSkip, batchCount, initImage);
+                    seed, rng, strength, clipSkip, batchCount, initImage, loras);
         }
     }
 }

@@ -1,5 +1,8 @@
 package io.sdj.pipeline;
 
+import io.sdj.adapters.ActiveLora;
+import io.sdj.adapters.LoraApplyMode;
+import io.sdj.adapters.LoraPatcher;
 import io.sdj.family.Conditioner;
 import io.sdj.family.DiffusionModel;
 import io.sdj.family.GuidanceBatching;
@@ -39,12 +42,42 @@ final class ModelParts implements AutoCloseable {
     /** A weight group. */
     enum Part { TEXT, UNET, VAE }
 
-    private record Loaded(WeightStore store, AutoCloseable runner) {
+    /** A loaded group: its weights, the LoRAs on them, and the runner built over both. */
+    private static final class Loaded {
+        final WeightStore store;
+        final LoraPatcher patcher;
+        final Function<WeightStore, AutoCloseable> build;
+        AutoCloseable runner;
+
+        Loaded(WeightStore store, LoraPatcher patcher, Function<WeightStore, AutoCloseable> build) {
+            this.store = store;
+            this.patcher = patcher;
+            this.build = build;
+        }
+
+        WeightStore store() {
+            return store;
+        }
+
+        AutoCloseable runner() {
+            return runner;
+        }
+
+        void closeRunner() {
+            if (runner != null) {
+                try {
+                    runner.close();
+                } catch (Exception e) {
+                    LOG.warn("closing a runner failed: {}", e.toString());
+                }
+                runner = null;
+            }
+        }
+
         void close() {
             try {
-                runner.close();
-            } catch (Exception e) {
-                LOG.warn("closing a runner failed: {}", e.toString());
+                closeRunner();
+                patcher.close();
             } finally {
                 store.close();
             }
@@ -61,6 +94,8 @@ final class ModelParts implements AutoCloseable {
     private final Options options;
     private final Map<Part, Loaded> loaded = new EnumMap<>(Part.class);
     private double loadSeconds;
+    private List<ActiveLora> loras = List.of();
+    private LoraApplyMode loraMode = LoraApplyMode.AUTO;
 
     /**
      * How the runners are built.
@@ -120,6 +155,12 @@ final class ModelParts implements AutoCloseable {
         return files.separateVae() ? 1.0f : family.vaeConvScale();
     }
 
+    /** The LoRAs the parts carry from the next time each is asked for (merged or at run time per {@code mode}). */
+    void useLoras(List<ActiveLora> list, LoraApplyMode mode) {
+        loras = List.copyOf(list);
+        loraMode = mode;
+    }
+
     boolean isLoaded(Part p) {
         return loaded.containsKey(p);
     }
@@ -152,6 +193,12 @@ final class ModelParts implements AutoCloseable {
         if (l == null) {
             l = load(p, build);
             loaded.put(p, l);
+        } else if (!l.patcher.isCurrent(loras, loraMode)) {
+            boolean rebuild = l.patcher.apply(loras, loraMode);
+            if (rebuild) {
+                l.closeRunner();
+                l.runner = l.build.apply(l.store);
+            }
         }
         return l.runner();
     }
@@ -178,15 +225,18 @@ final class ModelParts implements AutoCloseable {
                     (n, total) -> listener.onProgress(new Progress(Phase.LOADING_WEIGHTS, n, total, 0,
                             (System.nanoTime() - t0) / 1e9)));
         }
+        Loaded l = new Loaded(ws, new LoraPatcher(ws, backend, family.displayName() + " " + p.name()
+                .toLowerCase(java.util.Locale.ROOT)), build);
         try {
-            AutoCloseable runner = build.apply(ws);
+            l.patcher.apply(loras, loraMode);
+            l.runner = build.apply(ws);
             double s = (System.nanoTime() - t0) / 1e9;
             loadSeconds += s;
             LOG.debug("loaded the {} weights: {} tensors, {} MiB in {} s", p, names.size(), ws.bufferBytes() >> 20,
                     String.format(java.util.Locale.ROOT, "%.2f", s));
-            return new Loaded(ws, runner);
+            return l;
         } catch (RuntimeException e) {
-            ws.close();
+            l.close();
             throw e;
         }
     }

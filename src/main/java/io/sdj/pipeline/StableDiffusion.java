@@ -1,6 +1,11 @@
 package io.sdj.pipeline;
 
 import io.sdj.InvalidParameterException;
+import io.sdj.adapters.Lora;
+import io.sdj.adapters.LoraApplyMode;
+import io.sdj.adapters.LoraLibrary;
+import io.sdj.adapters.LoraNames;
+import io.sdj.adapters.LoraTags;
 import io.sdj.family.Conditioner;
 import io.sdj.family.ConditionRequest;
 import io.sdj.family.Conditioning;
@@ -81,6 +86,9 @@ public final class StableDiffusion implements AutoCloseable {
     private final GgmlType weightType;
     private final double openSeconds;
     private final DeviceInfo device;
+    private final Path loraModelDir;
+    private final LoraApplyMode loraApplyMode;
+    private final LoraLibrary loraLibrary;
     private final ReentrantLock lock = new ReentrantLock(true);
     private volatile Prediction prediction;
     /** close() was called: the running call stops at its next step, queued calls give up. */
@@ -103,6 +111,8 @@ public final class StableDiffusion implements AutoCloseable {
         this.weightType = b.weightType;
         this.residency = b.residency;
         this.prediction = b.prediction;
+        this.loraModelDir = b.loraModelDir;
+        this.loraApplyMode = b.loraApplyMode;
         try (TensorSource file = files.open()) {
             this.family = ModelFamilies.detect(file);
             this.config = family.configure(file);
@@ -112,6 +122,7 @@ public final class StableDiffusion implements AutoCloseable {
         }
         // after the file's checks: a broken file fails before the tokenizer is parsed
         this.tokenizer = loadTokenizer(b);
+        this.loraLibrary = new LoraLibrary(LoraNames.of(config, family.displayName()));
         Backend be = Backend.open(b.backend);
         ModelParts mp = null;
         FirstStage fs = null;
@@ -505,13 +516,22 @@ public final class StableDiffusion implements AutoCloseable {
         }
         checkCancel(cancel, token);
 
+        String prompt = req.prompt();
+        List<Lora> loras = new ArrayList<>(req.loras());
+        if (loraModelDir != null) {
+            LoraTags.Resolved tags = LoraTags.resolve(prompt, loraModelDir);
+            prompt = tags.prompt();
+            loras.addAll(tags.loras());
+        }
+        parts.useLoras(loraLibrary.resolve(loras), loraApplyMode);
+
         long t0 = System.nanoTime();
         ConditionRequest condRequest = new ConditionRequest(clipSkip(req), width, height);
         boolean useUncond = req.cfgScale() != 1.0f;
         int textJobs = useUncond ? 2 : 1;
         listener.onProgress(new Progress(Phase.TEXT_ENCODING, 0, textJobs, 0, 0));
         Conditioner conditioner = parts.conditioner();
-        Conditioning cond = conditioner.encode(req.prompt(), condRequest);
+        Conditioning cond = conditioner.encode(prompt, condRequest);
         Conditioning uncond = useUncond ? conditioner.encodeNegative(req.negativePrompt(), condRequest) : null;
         if (residency == WeightResidency.ON_DEMAND) {
             parts.release(ModelParts.Part.TEXT);
@@ -685,6 +705,8 @@ public final class StableDiffusion implements AutoCloseable {
                 System.getProperty("sdj.guidance", "auto"));
         private boolean mapWeights = !"false".equals(System.getProperty("sdj.mmap"));
         private int loadThreads = Integer.getInteger("sdj.loadThreads", 0);
+        private Path loraModelDir;
+        private LoraApplyMode loraApplyMode = LoraApplyMode.AUTO;
 
         private Builder() {
         }
@@ -745,6 +767,14 @@ public final class StableDiffusion implements AutoCloseable {
         }
         /** Convolve in the VAE and TAESD with ggml_conv_2d_direct (--vae-conv-direct): no im2col buffer. */
         public Builder vaeConvDirect(boolean v) { vaeConvDirect = v; return this; }
+
+        /**
+         * The folder {@code <lora:name:multiplier>} prompt tags name files in (sd-cli's --lora-model-dir); null
+         * (default): tags are left in the prompt text, as sd-cli does without the flag.
+         */
+        public Builder loraModelDir(Path v) { loraModelDir = v; return this; }
+        /** When LoRAs are applied (sd-cli's --lora-apply-mode); default {@link LoraApplyMode#AUTO}. */
+        public Builder loraApplyMode(LoraApplyMode v) { loraApplyMode = v == null ? LoraApplyMode.AUTO : v; return this; }
 
         public StableDiffusion build() {
             return new StableDiffusion(this);

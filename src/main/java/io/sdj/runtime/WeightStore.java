@@ -7,6 +7,8 @@ import org.slf4j.LoggerFactory;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +21,7 @@ public final class WeightStore extends GgmlContext {
     private static final Logger LOG = LoggerFactory.getLogger(WeightStore.class);
     private final String label;
     private final Map<String, Tensor> tensors = new LinkedHashMap<>();
+    private final Map<String, List<LowRank>> lowRank = new HashMap<>();
     private MemorySegment buffer = MemorySegment.NULL;
     private Backend backend;
     private final List<MemorySegment> hostBuffers = new ArrayList<>();
@@ -112,6 +115,28 @@ public final class WeightStore extends GgmlContext {
             mapping.close();
             throw e;
         }
+    }
+
+    /**
+     * Adds a run-time low-rank term (a LoRA applied at run time) to the layer whose weight is {@code weightName}
+     * ({@code name#i} for the i-th row block of a fused weight); the layer builders in io.sdj.nn add it to that
+     * layer's output. The term's tensors are owned elsewhere.
+     */
+    public void attachLowRank(String weightName, LowRank term) {
+        int hash = weightName.indexOf('#');
+        get(hash < 0 ? weightName : weightName.substring(0, hash));
+        lowRank.computeIfAbsent(weightName, k -> new ArrayList<>()).add(term);
+    }
+
+    /** The run-time low-rank terms of a weight, in the order attached (empty when none). */
+    public List<LowRank> lowRank(String weightName) {
+        List<LowRank> l = lowRank.get(weightName);
+        return l == null ? List.of() : Collections.unmodifiableList(l);
+    }
+
+    /** Removes every run-time low-rank term. */
+    public void clearLowRank() {
+        lowRank.clear();
     }
 
     /** Allocates one backend buffer for all declared tensors not already placed in host memory. */

@@ -108,9 +108,12 @@ public final class ClipTextModel {
         Tensor w = a.get("in_proj_weight");
         Tensor b = a.get("in_proj_bias");
         long hidden = config.hiddenSize();
-        Tensor q = Layers.linear(g, h, rows(g, w, 0, hidden), rows(g, b, 0, hidden));
-        Tensor k = Layers.linear(g, h, rows(g, w, 1, hidden), rows(g, b, 1, hidden));
-        Tensor v = Layers.linear(g, h, rows(g, w, 2, hidden), rows(g, b, 2, hidden));
+        Tensor q = Layers.withLowRank(g, h, Layers.linear(g, h, rows(g, w, 0, hidden), rows(g, b, 0, hidden)), a,
+                "in_proj_weight#0");
+        Tensor k = Layers.withLowRank(g, h, Layers.linear(g, h, rows(g, w, 1, hidden), rows(g, b, 1, hidden)), a,
+                "in_proj_weight#1");
+        Tensor v = Layers.withLowRank(g, h, Layers.linear(g, h, rows(g, w, 2, hidden), rows(g, b, 2, hidden)), a,
+                "in_proj_weight#2");
         h = Layers.attention(g, q, k, v, config.numHeads(), mask);
         x = g.add(x, Layers.linear(g, h, a.sub("out_proj")));
 

@@ -169,9 +169,9 @@ public final class UNet {
     }
 
     Tensor crossAttention(Graph g, Tensor x, Tensor context, Scope s, int heads) {
-        Tensor q = Layers.linear(g, x, s.get("to_q.weight"), null);
-        Tensor k = Layers.linear(g, context, s.get("to_k.weight"), null);
-        Tensor v = Layers.linear(g, context, s.get("to_v.weight"), null);
+        Tensor q = Layers.linear(g, x, s.sub("to_q"));
+        Tensor k = Layers.linear(g, context, s.sub("to_k"));
+        Tensor v = Layers.linear(g, context, s.sub("to_v"));
         Tensor a = attention.apply(g, q, k, v, heads, null);
         return Layers.linear(g, a, s.sub("to_out.0"));
     }

@@ -205,7 +205,18 @@ class CliOptionsTest {
                 bad("unsupported argument: --control-net", "-m", "m", "--control-net", "cn.safetensors"),
                 bad("--vae: missing value", "-m", "m", "--vae"),
                 bad("required: -m/--model (or --diffusion-model)", "--vae", "vae.safetensors"),
-                bad("unsupported argument: --lora-model-dir", "-m", "m", "--lora-model-dir", "loras"));
+                bad("--lora-apply-mode: must be auto, immediately or at_runtime, got 'later'", "-m", "m",
+                        "--lora-apply-mode", "later"),
+                bad("unsupported argument: --embd-dir", "-m", "m", "--embd-dir", "embeddings"));
+    }
+
+    @Test
+    void loraFlags() {
+        CliOptions o = CliOptions.parse("-m", "m", "--lora-model-dir", "loras", "--lora-apply-mode", "at_runtime");
+        assertEquals(java.nio.file.Path.of("loras"), o.loraModelDir());
+        assertEquals(io.sdj.adapters.LoraApplyMode.AT_RUNTIME, o.loraApplyMode());
+        assertEquals(io.sdj.adapters.LoraApplyMode.AUTO, CliOptions.parse("-m", "m").loraApplyMode());
+        assertEquals(null, CliOptions.parse("-m", "m").loraModelDir());
     }
 
     private static Arguments bad(String message, String... args) {

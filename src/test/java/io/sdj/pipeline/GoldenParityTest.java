@@ -43,6 +43,10 @@ class GoldenParityTest {
         return cases("golden-sdxl", 11);
     }
 
+    static Stream<GoldenCases.Case> lora() {
+        return cases("golden-lora", 12);
+    }
+
     private static Stream<GoldenCases.Case> cases(String folder, int count) {
         List<GoldenCases.Case> cases = GoldenCases.all(folder);
         assertEquals(count, cases.size(), "cases in ../shared/" + folder + "/cases.tsv");
@@ -67,13 +71,21 @@ class GoldenParityTest {
         check("golden-sdxl", GoldenCheckpoint.SDXL, c);
     }
 
+    /** ../shared/golden-lora: LoRA files (LORADIR) on the SD 1.5 checkpoint, merged and at run time. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("lora")
+    void loraMatchesGolden(GoldenCases.Case c) throws Exception {
+        check("golden-lora", GoldenCheckpoint.SD15, c);
+    }
+
     private static void check(String folder, GoldenCheckpoint.Spec spec, GoldenCases.Case c) throws Exception {
         Path golden = GoldenModel.sharedDir().resolve(folder);
         Path model = GoldenModel.path(spec);
         Path work = Files.createTempDirectory("sdj-parity");
         List<String> args = new ArrayList<>();
         for (String a : c.args()) {
-            args.add(a.equals("MODEL") ? model.toString() : a);
+            args.add(a.equals("MODEL") ? model.toString()
+                    : a.equals("LORADIR") ? golden.resolve("loras").toString() : a);
         }
         for (int i = 0; i < args.size(); i++) {
             if (args.get(i).equals("-i")) {
