@@ -441,11 +441,16 @@ public record CliOptions(Path model, Path diffusionModel, Path vae, Path clipL, 
                 new Flag(null, "--vae-tile-overlap", "<float>", "tile overlap, a fraction of the tile, used clamped\n"
                         + "to [0, 0.5] (default: 0.5)", (b, v) -> b.speed.tileOverlap = v.asFloat()),
                 new Flag(null, "--diffusion-fa", null, "flash attention (ggml_flash_attn_ext) in the diffusion\n"
-                        + "model: less memory; k and v are rounded to f16", (b, v) -> b.speed.diffusionFa = true),
+                        + "model: less memory; k and v are rounded to f16 (sdj's default on the CPU)",
+                        (b, v) -> b.speed.diffusionFa = true),
                 new Flag(null, "--fa", null, "flash attention in every model with attention (U-Net and VAE)",
                         (b, v) -> b.speed.fa = true),
+                new Flag(null, "--no-fa", null, "regular attention everywhere, as sd-cli without the flash\n"
+                        + "flags (sdj otherwise uses flash attention in the U-Net on the CPU)",
+                        (b, v) -> b.speed.noFa = true),
                 new Flag(null, "--vae-conv-direct", null, "convolve in the VAE with ggml_conv_2d_direct: no im2col\n"
-                        + "buffer (on the CPU: same pixels, 2.6x less compute memory)",
+                        + "buffer (on the CPU: same pixels, 2.6x less compute memory; sdj switches to it on its\n"
+                        + "own when the im2col buffers would be the peak of the run)",
                         (b, v) -> b.speed.vaeConvDirect = true),
                 new Flag(null, "--list-devices", null, "list the compute devices ggml sees and exit",
                         (b, v) -> b.listDevices = true),

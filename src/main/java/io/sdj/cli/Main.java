@@ -146,15 +146,16 @@ public final class Main {
                 .loraModelDir(o.loraModelDir()).loraApplyMode(o.loraApplyMode())
                 .residency(WeightResidency.ON_DEMAND) // one generation: each part loaded when needed, then freed
                 .firstStage(o.speed().firstStage(previewWriter(Path.of(o.speed().previewPath()), log)))
-                .flashAttention(o.speed().flashAttentionInUnet(), o.speed().fa())
-                .vaeConvDirect(o.speed().vaeConvDirect());
+                .flashAttention(o.speed().unetFlash(), o.speed().vaeFlash())
+                .vaeConvolution(o.speed().vaeConvolution());
         // the model's own tokenizer files, else CLIP's from the hub cache (downloaded once, with progress)
         builder.tokenizer(o.tokenizer() != null ? o.tokenizer() : TokenizerFiles.locate(model != null ? model : o.diffusionModel(), hub).path());
         try (StableDiffusion sd = builder.build()) {
             GenerationResult result = sd.generate(request, withPreviews(o, progress), new CancellationToken());
             progress.endLine();
-            out.printf(Locale.ROOT, "model: %s, %s-prediction, latent %s%n", sd.family().displayName(),
-                    sd.prediction().name().toLowerCase(Locale.ROOT), sd.latentFormat());
+            out.printf(Locale.ROOT, "model: %s, %s-prediction, latent %s, %s attention in the U-Net%n",
+                    sd.family().displayName(), sd.prediction().name().toLowerCase(Locale.ROOT), sd.latentFormat(),
+                    sd.unetFlashAttention() ? "flash" : "regular");
             List<String> names = OutputNames.names(o.output(), result.images().size(), o.outputBeginIndex());
             List<String> saved = new ArrayList<>();
             for (GeneratedImage image : result.images()) {

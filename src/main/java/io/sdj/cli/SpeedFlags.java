@@ -2,8 +2,10 @@ package io.sdj.cli;
 
 import io.sdj.SdjException;
 import io.sdj.pipeline.FirstStageOptions;
+import io.sdj.pipeline.FlashAttention;
 import io.sdj.pipeline.PreviewListener;
 import io.sdj.pipeline.PreviewMode;
+import io.sdj.pipeline.VaeConvolution;
 import io.sdj.vae.VaeTiling;
 
 import java.nio.file.Path;
@@ -14,7 +16,7 @@ import java.util.regex.Pattern;
  * sd-cli's speed and memory options, as parsed: {@code --taesd}, {@code --taesd-preview-only}, {@code --preview},
  * {@code --preview-path}, {@code --preview-interval}, {@code --preview-noisy}, {@code --vae-tiling}, {@code
  * --vae-tile-size}, {@code --vae-relative-tile-size}, {@code --vae-tile-overlap}, {@code --diffusion-fa} and {@code
- * --fa}, {@code --vae-conv-direct}.
+ * --fa}, sdj's {@code --no-fa}, {@code --vae-conv-direct}.
  *
  * @param taesd            the TAESD file, or null
  * @param taesdPreviewOnly TAESD only for previews
@@ -26,11 +28,13 @@ import java.util.regex.Pattern;
  * @param tiling           VAE tiling
  * @param diffusionFa      flash attention in the diffusion model
  * @param fa               flash attention everywhere sdj has attention (U-Net and VAE)
+ * @param noFa             regular attention everywhere (sd-cli's behaviour without the flash flags), instead of the
+ *                         automatic choice
  * @param vaeConvDirect    ggml_conv_2d_direct in the VAE and TAESD (no im2col buffer)
  */
 public record SpeedFlags(Path taesd, boolean taesdPreviewOnly, PreviewMode preview, String previewPath,
                          int previewInterval, boolean previewNoisy, VaeTiling tiling, boolean diffusionFa,
-                         boolean fa, boolean vaeConvDirect) {
+                         boolean fa, boolean noFa, boolean vaeConvDirect) {
     /** sd-cli's default preview file. */
     public static final String DEFAULT_PREVIEW_PATH = "preview.png";
 
@@ -43,6 +47,21 @@ public record SpeedFlags(Path taesd, boolean taesdPreviewOnly, PreviewMode previ
         return diffusionFa || fa;
     }
 
+    /** The U-Net's flash-attention setting: ON when asked for, OFF with --no-fa, else AUTO. */
+    public FlashAttention unetFlash() {
+        return noFa ? FlashAttention.OFF : flashAttentionInUnet() ? FlashAttention.ON : FlashAttention.AUTO;
+    }
+
+    /** The VAE's flash-attention setting: ON with --fa, OFF with --no-fa, else AUTO. */
+    public FlashAttention vaeFlash() {
+        return noFa ? FlashAttention.OFF : fa ? FlashAttention.ON : FlashAttention.AUTO;
+    }
+
+    /** The VAE's convolution: DIRECT with --vae-conv-direct, else AUTO. */
+    public VaeConvolution vaeConvolution() {
+        return vaeConvDirect ? VaeConvolution.DIRECT : VaeConvolution.AUTO;
+    }
+
     /** The pipeline's first-stage options, previews going to {@code listener}. */
     public FirstStageOptions firstStage(PreviewListener listener) {
         return new FirstStageOptions(taesd, taesdPreviewOnly, preview, previewNoisy, listener, tiling);
@@ -52,6 +71,9 @@ public record SpeedFlags(Path taesd, boolean taesdPreviewOnly, PreviewMode previ
     void validate() {
         if (preview == PreviewMode.TAE && taesd == null) {
             throw new UsageException("--preview tae needs a TAESD file: give it with --taesd PATH");
+        }
+        if (noFa && flashAttentionInUnet()) {
+            throw new UsageException("--no-fa contradicts " + (fa ? "--fa" : "--diffusion-fa") + ": give one of them");
         }
         if (previewPath.isEmpty()) {
             throw new UsageException("--preview-path: must not be empty");
@@ -101,6 +123,7 @@ public record SpeedFlags(Path taesd, boolean taesdPreviewOnly, PreviewMode previ
         float tileOverlap = VaeTiling.DEFAULT_OVERLAP;
         boolean diffusionFa;
         boolean fa;
+        boolean noFa;
         boolean vaeConvDirect;
 
         void preview(String flag, String name) {
@@ -115,7 +138,7 @@ public record SpeedFlags(Path taesd, boolean taesdPreviewOnly, PreviewMode previ
         SpeedFlags build() {
             return new SpeedFlags(taesd, taesdPreviewOnly, preview, previewPath, previewInterval, previewNoisy,
                     new VaeTiling(vaeTiling, tileSize[0], tileSize[1], relativeTileSize[0], relativeTileSize[1],
-                            tileOverlap, 0), diffusionFa, fa, vaeConvDirect);
+                            tileOverlap, 0), diffusionFa, fa, noFa, vaeConvDirect);
         }
     }
 }

@@ -20,6 +20,11 @@ public interface DiffusionModel extends AutoCloseable {
         return new float[][]{predict(latent, w, h, timestep, cond), predict(latent, w, h, timestep, uncond)};
     }
 
+    /** The largest compute buffer (bytes) its graphs have allocated so far; 0 when unknown. */
+    default long computeBytes() {
+        return 0;
+    }
+
     /** Latent channels in. */
     int inChannels();
 

@@ -26,6 +26,7 @@ public final class UNetRunner implements DiffusionModel {
     private volatile GuidanceBatching batching = GuidanceBatching.AUTO;
     private Graph graph;
     private CompiledGraph compiled;
+    private volatile long maxComputeBytes;
     private Tensor x;
     private Tensor t;
     private Tensor context;
@@ -44,6 +45,11 @@ public final class UNetRunner implements DiffusionModel {
     /** Width of the cross-attention context the U-Net takes. */
     public int contextDim() {
         return unet.config().contextDim();
+    }
+
+    @Override
+    public long computeBytes() {
+        return maxComputeBytes;
     }
 
     @Override
@@ -167,6 +173,7 @@ public final class UNetRunner implements DiffusionModel {
             graph = g;
             key = k;
             graphBuilds++;
+            maxComputeBytes = Math.max(maxComputeBytes, compiled.computeBytes());
             LOG.debug("U-Net graph for {}x{}, {} tokens, batch {}: {} nodes, {} MiB compute", w, h, tokens, batch,
                     compiled.nodeCount(), compiled.computeBytes() >> 20);
         } catch (RuntimeException e) {

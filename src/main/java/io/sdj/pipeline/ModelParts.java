@@ -94,6 +94,7 @@ final class ModelParts implements AutoCloseable {
     private final Options options;
     private final Map<Part, Loaded> loaded = new EnumMap<>(Part.class);
     private double loadSeconds;
+    private long samplingFootprint;
     private List<ActiveLora> loras = List.of();
     private LoraApplyMode loraMode = LoraApplyMode.AUTO;
 
@@ -102,15 +103,15 @@ final class ModelParts implements AutoCloseable {
      *
      * @param unetAttention attention in the U-Net (regular or flash)
      * @param vaeAttention  attention in the VAE's mid block
-     * @param vaeConvDirect direct convolution in the VAE (no im2col buffer)
+     * @param vaeConvolution the VAE's convolution algorithm (im2col, direct, or chosen by memory)
      * @param tiling        VAE tiling
      * @param loading       how weights are loaded (memory-mapped where possible, conversion threads)
      * @param guidance      how guidance's two U-Net passes run
      */
-    record Options(Attention unetAttention, Attention vaeAttention, boolean vaeConvDirect, VaeTiling tiling,
+    record Options(Attention unetAttention, Attention vaeAttention, VaeConvolution vaeConvolution, VaeTiling tiling,
                    WeightLoader.Options loading, GuidanceBatching guidance) {
-        static final Options DEFAULT = new Options(Attention.REGULAR, Attention.REGULAR, false, VaeTiling.DEFAULT,
-                WeightLoader.Options.DEFAULT, GuidanceBatching.AUTO);
+        static final Options DEFAULT = new Options(Attention.REGULAR, Attention.REGULAR, VaeConvolution.IM2COL,
+                VaeTiling.DEFAULT, WeightLoader.Options.DEFAULT, GuidanceBatching.AUTO);
     }
 
     ModelParts(ModelFiles files, ModelFamily family, ModelConfig config, Backend backend, WeightTypePolicy policy,
@@ -123,6 +124,11 @@ final class ModelParts implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.listener = listener;
         this.options = options;
+    }
+
+    /** The U-Net's attention. */
+    Attention unetAttention() {
+        return options.unetAttention();
     }
 
     Conditioner conditioner() {
@@ -140,12 +146,43 @@ final class ModelParts implements AutoCloseable {
     }
 
     VaeRunner vae() {
-        return (VaeRunner) get(Part.VAE, ws -> new VaeRunner(files.separateVae()
-                ? new AutoencoderKL(config.vae(), Scope.of(ws, Component.VAE.prefix()), options.vaeAttention(),
-                        options.vaeConvDirect(), vaeConvScale())
-                : family.autoencoder(config, ws, options.vaeAttention(), options.vaeConvDirect()), backend,
+        VaeConvolution conv = options.vaeConvolution();
+        return (VaeRunner) get(Part.VAE, ws -> new VaeRunner(autoencoder(ws, conv == VaeConvolution.DIRECT),
+                conv.decidesByMemory(backend) ? autoencoder(ws, true) : null, this::decodeComputeBudget, backend,
                 options.tiling()));
     }
+
+    private AutoencoderKL autoencoder(WeightStore ws, boolean directConv) {
+        return files.separateVae()
+                ? new AutoencoderKL(config.vae(), Scope.of(ws, Component.VAE.prefix()), options.vaeAttention(),
+                        directConv, vaeConvScale())
+                : family.autoencoder(config, ws, options.vaeAttention(), directConv);
+    }
+
+    /**
+     * Records the memory of the sampling phase that just ended: the weights resident now plus the U-Net's compute
+     * buffer. {@link VaeConvolution#AUTO} keeps the decode below it.
+     */
+    void noteSamplingFootprint() {
+        Loaded u = loaded.get(Part.UNET);
+        long compute = u != null && u.runner() instanceof DiffusionModel dm ? dm.computeBytes() : 0;
+        samplingFootprint = weightBytes() + compute;
+    }
+
+    /**
+     * Compute bytes a decode may take without lifting the memory above the last sampling phase's (what is resident
+     * now subtracted), but never less than {@link #MIN_DECODE_BUDGET}; {@link Long#MAX_VALUE} before any sampling.
+     */
+    long decodeComputeBudget() {
+        return samplingFootprint <= 0 ? Long.MAX_VALUE
+                : Math.max(MIN_DECODE_BUDGET, samplingFootprint - weightBytes());
+    }
+
+    /**
+     * im2col buffers up to this size are always allowed: below it, direct convolution's time (1.18x at 256²) costs
+     * more than the memory it saves is worth.
+     */
+    static final long MIN_DECODE_BUDGET = 1L << 30;
 
     /**
      * The scale the VAE's convolutions run at: the family's (SDXL: 1/32) with the checkpoint's own VAE, 1 with a

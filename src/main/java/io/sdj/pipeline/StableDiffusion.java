@@ -128,11 +128,11 @@ public final class StableDiffusion implements AutoCloseable {
         FirstStage fs = null;
         try {
             be.setThreads(b.threads);
-            fs = FirstStage.open(b.firstStage, be, b.vaeConvDirect);
+            fs = FirstStage.open(b.firstStage, be, b.vaeConvolution == VaeConvolution.DIRECT);
             mp = new ModelParts(files, family, config, be, family.weightTypes(b.weightType), tokenizer, b.listener,
-                    new ModelParts.Options(Attention.of(b.diffusionFlashAttention), Attention.of(b.vaeFlashAttention),
-                            b.vaeConvDirect, fs.options().tiling(), new WeightLoader.Options(b.mapWeights, b.loadThreads),
-                            b.guidanceBatching));
+                    new ModelParts.Options(Attention.of(b.diffusionFlashAttention.inUnet(be)),
+                            Attention.of(b.vaeFlashAttention.inVae()), b.vaeConvolution, fs.options().tiling(),
+                            new WeightLoader.Options(b.mapWeights, b.loadThreads), b.guidanceBatching));
             if (residency == WeightResidency.RESIDENT) {
                 mp.conditioner();
                 mp.unet();
@@ -290,6 +290,11 @@ public final class StableDiffusion implements AutoCloseable {
     /** The diffusion latents' format. */
     public LatentFormat latentFormat() {
         return family.latentFormat();
+    }
+
+    /** True when the U-Net's attention runs as flash attention ({@link FlashAttention}, resolved for the backend). */
+    public boolean unetFlashAttention() {
+        return parts.unetAttention() == Attention.FLASH;
     }
 
     /**
@@ -565,6 +570,7 @@ public final class StableDiffusion implements AutoCloseable {
                 }
             }, cancel);
             sampleSeconds += (System.nanoTime() - s0) / 1e9;
+            parts.noteSamplingFootprint();
             checkCancel(cancel, token);
             if (residency == WeightResidency.ON_DEMAND && b == req.batchCount() - 1) {
                 parts.release(ModelParts.Part.UNET);
@@ -698,9 +704,9 @@ public final class StableDiffusion implements AutoCloseable {
         private WeightResidency residency = WeightResidency.RESIDENT;
         private ProgressListener listener = ProgressListener.NONE;
         private FirstStageOptions firstStage = FirstStageOptions.DEFAULT;
-        private boolean diffusionFlashAttention;
-        private boolean vaeFlashAttention;
-        private boolean vaeConvDirect;
+        private FlashAttention diffusionFlashAttention = FlashAttention.AUTO;
+        private FlashAttention vaeFlashAttention = FlashAttention.AUTO;
+        private VaeConvolution vaeConvolution = VaeConvolution.AUTO;
         private GuidanceBatching guidanceBatching = GuidanceBatching.parse(
                 System.getProperty("sdj.guidance", "auto"));
         private boolean mapWeights = !"false".equals(System.getProperty("sdj.mmap"));
@@ -759,14 +765,31 @@ public final class StableDiffusion implements AutoCloseable {
         public Builder listener(ProgressListener v) { listener = v == null ? ProgressListener.NONE : v; return this; }
         /** TAESD, previews and VAE tiling (default: the KL VAE, no previews, tiling only as a fallback). */
         public Builder firstStage(FirstStageOptions v) { firstStage = v == null ? FirstStageOptions.DEFAULT : v; return this; }
-        /** Flash attention (ggml_flash_attn_ext, k/v in F16) in the U-Net (--diffusion-fa) and in the VAE (--fa). */
+        /**
+         * Flash attention (ggml_flash_attn_ext, k/v in F16) on or off in the U-Net (--diffusion-fa) and in the VAE
+         * (--fa), instead of the default {@link FlashAttention#AUTO} for both.
+         */
         public Builder flashAttention(boolean diffusion, boolean vae) {
-            diffusionFlashAttention = diffusion;
-            vaeFlashAttention = vae;
+            diffusionFlashAttention = FlashAttention.of(diffusion);
+            vaeFlashAttention = FlashAttention.of(vae);
             return this;
         }
-        /** Convolve in the VAE and TAESD with ggml_conv_2d_direct (--vae-conv-direct): no im2col buffer. */
-        public Builder vaeConvDirect(boolean v) { vaeConvDirect = v; return this; }
+        /**
+         * Flash attention in the U-Net and the VAE (default {@link FlashAttention#AUTO}: in the U-Net on the CPU
+         * backend, where it measured faster and within the parity bound; regular attention elsewhere).
+         */
+        public Builder flashAttention(FlashAttention diffusion, FlashAttention vae) {
+            diffusionFlashAttention = diffusion == null ? FlashAttention.AUTO : diffusion;
+            vaeFlashAttention = vae == null ? FlashAttention.AUTO : vae;
+            return this;
+        }
+        /** Always (true) or never (false) convolve in the VAE and TAESD with ggml_conv_2d_direct (--vae-conv-direct). */
+        public Builder vaeConvDirect(boolean v) { vaeConvolution = VaeConvolution.of(v); return this; }
+        /**
+         * The VAE's convolution algorithm (default {@link VaeConvolution#AUTO}: im2col, or direct convolution on the
+         * CPU when im2col's buffer would make the decode the peak of the run).
+         */
+        public Builder vaeConvolution(VaeConvolution v) { vaeConvolution = v == null ? VaeConvolution.AUTO : v; return this; }
 
         /**
          * The folder {@code <lora:name:multiplier>} prompt tags name files in (sd-cli's --lora-model-dir); null

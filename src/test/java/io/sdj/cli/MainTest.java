@@ -115,7 +115,32 @@ class MainTest {
         // the multiple: VAE 8 × sd.cpp's U-Net factor 8 = 64
         assertEquals(128, img.getWidth());
         assertEquals(64, img.getHeight());
-        assertTrue(r.out().contains("model: SD 1.x, eps-prediction, latent 4 channels, scale 0.18215"), r.out());
+        assertTrue(r.out().contains("model: SD 1.x, eps-prediction, latent 4 channels, scale 0.18215, flash attention"
+                + " in the U-Net"), "flash attention is the default on the CPU: " + r.out());
+    }
+
+    @Test
+    void noFaRunsRegularAttentionAndChangesOnlyRoundingLevelPixels(@TempDir Path dir) throws IOException {
+        Path flash = dir.resolve("flash.png");
+        Path regular = dir.resolve("regular.png");
+        CliRun a = CliRun.of(fast(flash));
+        CliRun b = CliRun.of(fast(regular, "--no-fa"));
+        assertEquals(0, a.status(), a.toString());
+        assertEquals(0, b.status(), b.toString());
+        assertTrue(b.out().contains("regular attention in the U-Net"), b.out());
+        BufferedImage x = ImageIO.read(flash.toFile());
+        BufferedImage y = ImageIO.read(regular.toFile());
+        int max = 0;
+        for (int py = 0; py < x.getHeight(); py++) {
+            for (int px = 0; px < x.getWidth(); px++) {
+                int p = x.getRGB(px, py);
+                int q = y.getRGB(px, py);
+                for (int shift = 0; shift < 24; shift += 8) {
+                    max = Math.max(max, Math.abs(((p >> shift) & 0xff) - ((q >> shift) & 0xff)));
+                }
+            }
+        }
+        assertTrue(max <= 8, "flash attention rounds k and v to f16: small differences only, got max " + max);
     }
 
     @Test

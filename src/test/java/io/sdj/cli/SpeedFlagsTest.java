@@ -1,6 +1,8 @@
 package io.sdj.cli;
 
 import io.sdj.pipeline.FirstStageOptions;
+import io.sdj.pipeline.FlashAttention;
+import io.sdj.pipeline.VaeConvolution;
 import io.sdj.pipeline.PreviewListener;
 import io.sdj.pipeline.PreviewMode;
 import io.sdj.vae.VaeTiling;
@@ -35,6 +37,9 @@ class SpeedFlagsTest {
         assertFalse(s.diffusionFa());
         assertFalse(s.fa());
         assertFalse(s.flashAttentionInUnet());
+        assertEquals(FlashAttention.AUTO, s.unetFlash());
+        assertEquals(FlashAttention.AUTO, s.vaeFlash());
+        assertEquals(VaeConvolution.AUTO, s.vaeConvolution());
     }
 
     @Test
@@ -78,7 +83,21 @@ class SpeedFlagsTest {
         SpeedFlags all = CliOptions.parse("-m", "m", "--fa").speed();
         assertTrue(all.fa() && all.flashAttentionInUnet());
         assertTrue(CliOptions.parse("-m", "m", "--vae-conv-direct").speed().vaeConvDirect());
+        assertEquals(VaeConvolution.DIRECT, CliOptions.parse("-m", "m", "--vae-conv-direct").speed().vaeConvolution());
         assertFalse(CliOptions.parse("-m", "m").speed().vaeConvDirect());
+        assertEquals(FlashAttention.ON, d.unetFlash());
+        assertEquals(FlashAttention.AUTO, d.vaeFlash());
+        assertEquals(FlashAttention.ON, all.vaeFlash());
+        SpeedFlags off = CliOptions.parse("-m", "m", "--no-fa").speed();
+        assertEquals(FlashAttention.OFF, off.unetFlash());
+        assertEquals(FlashAttention.OFF, off.vaeFlash());
+    }
+
+    @Test
+    void noFaContradictsTheFlashFlags() {
+        UsageException e = assertThrows(UsageException.class,
+                () -> CliOptions.parse("-m", "m", "--no-fa", "--diffusion-fa"));
+        assertTrue(e.getMessage().contains("--no-fa contradicts --diffusion-fa"), e.getMessage());
     }
 
     @ParameterizedTest

@@ -22,7 +22,7 @@ import java.util.Locale;
  * identical.
  *
  * <pre>
- * native/bin/java -cp bench/target/sdj-bench.jar io.sdj.bench.GuidanceBench MODEL MERGES [size steps reps threads type]
+ * native/bin/java -cp bench/target/sdj-bench.jar io.sdj.bench.GuidanceBench MODEL MERGES [size steps reps threads type attention]
  * </pre>
  */
 public final class GuidanceBench {
@@ -31,7 +31,7 @@ public final class GuidanceBench {
 
     public static void main(String[] args) {
         if (args.length < 2) {
-            System.err.println("usage: GuidanceBench MODEL MERGES [size=256 steps=2 reps=3 threads=2 type=f16|file]");
+            System.err.println("usage: GuidanceBench MODEL MERGES [size=256 steps=2 reps=3 threads=2 type=f16|file attention=flash|regular]");
             System.exit(2);
         }
         Path model = Path.of(args[0]);
@@ -41,6 +41,7 @@ public final class GuidanceBench {
         int reps = args.length > 4 ? Integer.parseInt(args[4]) : 3;
         int threads = args.length > 5 ? Integer.parseInt(args[5]) : 2;
         GgmlType type = args.length > 6 ? EndToEndOptions.weightType(args[6]) : null;
+        boolean flash = args.length <= 7 || !"regular".equals(args[7]);
         GuidanceBatching[] modes = {GuidanceBatching.TWO_PASS, GuidanceBatching.BATCHED};
         GenerationRequest request = GenerationRequest.builder("a photograph of an astronaut riding a horse")
                 .negativePrompt("blurry").size(size, size).steps(steps).sampler(SamplerKind.fromName("euler_a"))
@@ -49,7 +50,7 @@ public final class GuidanceBench {
         try {
             for (int m = 0; m < 2; m++) {
                 sd[m] = StableDiffusion.builder().model(model).tokenizer(merges).backend("cpu").threads(threads)
-                        .weightType(type).guidanceBatching(modes[m]).build();
+                        .weightType(type).guidanceBatching(modes[m]).flashAttention(flash, false).build();
             }
             int[][] first = new int[2][];
             for (int m = 0; m < 2; m++) {
@@ -71,11 +72,11 @@ public final class GuidanceBench {
             double a = Stats.median(perStep.get(0));
             double b = Stats.median(perStep.get(1));
             System.out.printf(Locale.ROOT, """
-                    guidance batching, %dx%d, %d steps, cfg 7, %d thread(s), %s weights, %d rep(s), medians:
+                    guidance batching, %dx%d, %d steps, cfg 7, %d thread(s), %s weights, %s attention, %d rep(s), medians:
                     two passes      %8.3f s/step
                     batch of two    %8.3f s/step   %.2fx of two passes
                     images identical: %s
-                    """, size, size, steps, threads, type == null ? "file" : type, reps, a, b, b / a, identical);
+                    """, size, size, steps, threads, type == null ? "file" : type, flash ? "flash" : "regular", reps, a, b, b / a, identical);
         } finally {
             for (StableDiffusion s : sd) {
                 if (s != null) {
