@@ -95,22 +95,23 @@ final class ModelParts implements AutoCloseable {
     private final Map<Part, Loaded> loaded = new EnumMap<>(Part.class);
     private double loadSeconds;
     private long samplingFootprint;
+    private volatile Attention unetAttention = Attention.REGULAR;
     private List<ActiveLora> loras = List.of();
     private LoraApplyMode loraMode = LoraApplyMode.AUTO;
 
     /**
      * How the runners are built.
      *
-     * @param unetAttention attention in the U-Net (regular or flash)
+     * @param unetAttention flash attention in the U-Net: on, off, or chosen by backend and weight types
      * @param vaeAttention  attention in the VAE's mid block
      * @param vaeConvolution the VAE's convolution algorithm (im2col, direct, or chosen by memory)
      * @param tiling        VAE tiling
      * @param loading       how weights are loaded (memory-mapped where possible, conversion threads)
      * @param guidance      how guidance's two U-Net passes run
      */
-    record Options(Attention unetAttention, Attention vaeAttention, VaeConvolution vaeConvolution, VaeTiling tiling,
-                   WeightLoader.Options loading, GuidanceBatching guidance) {
-        static final Options DEFAULT = new Options(Attention.REGULAR, Attention.REGULAR, VaeConvolution.IM2COL,
+    record Options(FlashAttention unetAttention, Attention vaeAttention, VaeConvolution vaeConvolution,
+                   VaeTiling tiling, WeightLoader.Options loading, GuidanceBatching guidance) {
+        static final Options DEFAULT = new Options(FlashAttention.OFF, Attention.REGULAR, VaeConvolution.IM2COL,
                 VaeTiling.DEFAULT, WeightLoader.Options.DEFAULT, GuidanceBatching.AUTO);
     }
 
@@ -126,9 +127,9 @@ final class ModelParts implements AutoCloseable {
         this.options = options;
     }
 
-    /** The U-Net's attention. */
+    /** The U-Net's attention, as chosen when the U-Net was last loaded (regular before that). */
     Attention unetAttention() {
-        return options.unetAttention();
+        return unetAttention;
     }
 
     Conditioner conditioner() {
@@ -137,7 +138,9 @@ final class ModelParts implements AutoCloseable {
 
     DiffusionModel unet() {
         return (DiffusionModel) get(Part.UNET, ws -> {
-            DiffusionModel dm = family.diffusionModel(config, ws, backend, options.unetAttention());
+            unetAttention = options.unetAttention().inUnet(backend, quantizedAttention(ws))
+                    ? Attention.FLASH : Attention.REGULAR;
+            DiffusionModel dm = family.diffusionModel(config, ws, backend, unetAttention);
             if (dm instanceof io.sdj.family.UNetRunner u) {
                 u.guidanceBatching(options.guidance());
             }
@@ -150,6 +153,16 @@ final class ModelParts implements AutoCloseable {
         return (VaeRunner) get(Part.VAE, ws -> new VaeRunner(autoencoder(ws, conv == VaeConvolution.DIRECT),
                 conv.decidesByMemory(backend) ? autoencoder(ws, true) : null, this::decodeComputeBudget, backend,
                 options.tiling()));
+    }
+
+    /** True when any attention projection among these weights is stored quantized (q8_0, q4_0, ...). */
+    static boolean quantizedAttention(WeightStore ws) {
+        for (Map.Entry<String, io.sdj.runtime.Tensor> e : ws.tensors().entrySet()) {
+            if (e.getKey().contains(".attn") && e.getValue().type().isQuantized()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private AutoencoderKL autoencoder(WeightStore ws, boolean directConv) {

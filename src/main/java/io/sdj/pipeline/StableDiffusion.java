@@ -130,7 +130,7 @@ public final class StableDiffusion implements AutoCloseable {
             be.setThreads(b.threads);
             fs = FirstStage.open(b.firstStage, be, b.vaeConvolution == VaeConvolution.DIRECT);
             mp = new ModelParts(files, family, config, be, family.weightTypes(b.weightType), tokenizer, b.listener,
-                    new ModelParts.Options(Attention.of(b.diffusionFlashAttention.inUnet(be)),
+                    new ModelParts.Options(b.diffusionFlashAttention,
                             Attention.of(b.vaeFlashAttention.inVae()), b.vaeConvolution, fs.options().tiling(),
                             new WeightLoader.Options(b.mapWeights, b.loadThreads), b.guidanceBatching));
             if (residency == WeightResidency.RESIDENT) {
@@ -292,7 +292,10 @@ public final class StableDiffusion implements AutoCloseable {
         return family.latentFormat();
     }
 
-    /** True when the U-Net's attention runs as flash attention ({@link FlashAttention}, resolved for the backend). */
+    /**
+     * True when the U-Net's attention runs as flash attention: {@link FlashAttention} resolved for the backend and
+     * the U-Net's weight types when the U-Net was last loaded (false before it has been loaded).
+     */
     public boolean unetFlashAttention() {
         return parts.unetAttention() == Attention.FLASH;
     }
