@@ -99,6 +99,18 @@ public final class CompositeSource implements TensorSource {
         return t == null ? path : entries.get((int) t.offset()).recipe().source().path();
     }
 
+    /** A tensor copied as is from one part lies where that part stores it; any other recipe has no stored region. */
+    @Override
+    public java.util.Optional<StoredRegion> storedRegion(TensorInfo tensor) {
+        TensorInfo mine = tensors.get(tensor.name());
+        if (closed || mine == null || !mine.equals(tensor)
+                || !(entries.get((int) mine.offset()).recipe() instanceof Copy c)
+                || c.from().byteSize() != tensor.byteSize()) {
+            return java.util.Optional.empty();
+        }
+        return c.source().storedRegion(c.from());
+    }
+
     @Override
     public void read(TensorInfo tensor, MemorySegment dst) {
         if (closed) {

@@ -457,6 +457,19 @@ public final class GgufFile implements TensorSource {
         return TensorBytes.readFloats(this, info(name));
     }
 
+    /**
+     * GGUF stores every tensor raw, in ggml's own layout (quantized blocks included), at an aligned offset: its region
+     * is its data range, so a tensor used as stored can be memory-mapped instead of copied.
+     */
+    @Override
+    public java.util.Optional<StoredRegion> storedRegion(TensorInfo tensor) {
+        TensorInfo own = tensors.get(tensor.name());
+        if (own == null || !own.equals(tensor)) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(new StoredRegion(path, own.offset(), own.byteSize()));
+    }
+
     private void checkOpen() {
         if (!channel.isOpen()) {
             throw new IllegalStateException(path + " is closed");
