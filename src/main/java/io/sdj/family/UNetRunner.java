@@ -23,6 +23,9 @@ public final class UNetRunner implements DiffusionModel {
 
     private final UNet unet;
     private final Backend backend;
+    private final UNet flash;
+    private final long flashAbove;
+    private volatile UNet current;
     private volatile GuidanceBatching batching = GuidanceBatching.AUTO;
     private Graph graph;
     private CompiledGraph compiled;
@@ -38,8 +41,25 @@ public final class UNetRunner implements DiffusionModel {
     private int graphBuilds;
 
     public UNetRunner(UNet unet, Backend backend) {
+        this(unet, backend, null, Long.MAX_VALUE);
+    }
+
+    /**
+     * @param unet       the U-Net used by default
+     * @param flash      the same U-Net with flash attention, used for a shape whose graph with {@code unet} would need
+     *                   more than {@code flashAbove} bytes of compute memory; null to always use {@code unet}
+     */
+    public UNetRunner(UNet unet, Backend backend, UNet flash, long flashAbove) {
         this.unet = unet;
         this.backend = backend;
+        this.flash = flash;
+        this.flashAbove = flashAbove;
+    }
+
+    /** True when the graph built last uses flash attention (the U-Net's own, or the large-graph switch). */
+    public boolean usesFlashAttention() {
+        return current == null ? unet.attention() == io.sdj.nn.Attention.FLASH
+                : current.attention() == io.sdj.nn.Attention.FLASH;
     }
 
     /** Width of the cross-attention context the U-Net takes. */
@@ -162,14 +182,23 @@ public final class UNetRunner implements DiffusionModel {
         release();
         int c = unet.config().inChannels();
         int adm = unet.config().admInChannels();
+        UNet use = unet;
+        if (flash != null) {
+            long regular;
+            try (Graph probe = new Graph("unet")) {
+                regular = probe.measureComputeBytes(backend, build(probe, unet, w, h, c, tokens, batch, adm));
+            }
+            if (regular > flashAbove) {
+                use = flash;
+                LOG.info("U-Net at {}x{} (batch {}): regular attention would need {} MiB of compute memory; using "
+                        + "flash attention", w, h, batch, regular >> 20);
+            }
+        }
         Graph g = new Graph("unet");
         try {
-            x = g.input("x", GgmlType.F32, w, h, c, batch);
-            t = g.input("timesteps", GgmlType.F32, batch);
-            context = g.input("context", GgmlType.F32, unet.config().contextDim(), tokens, batch);
-            y = adm > 0 ? g.input("y", GgmlType.F32, adm, batch) : null;
-            out = unet.forward(g, x, t, context, y);
+            out = build(g, use, w, h, c, tokens, batch, adm);
             compiled = g.compile(backend, out);
+            current = use;
             graph = g;
             key = k;
             graphBuilds++;
@@ -180,6 +209,15 @@ public final class UNetRunner implements DiffusionModel {
             g.close();
             throw e;
         }
+    }
+
+    /** Declares the inputs on {@code g} (into the fields) and builds the forward pass of {@code net}. */
+    private Tensor build(Graph g, UNet net, int w, int h, int c, int tokens, int batch, int adm) {
+        x = g.input("x", GgmlType.F32, w, h, c, batch);
+        t = g.input("timesteps", GgmlType.F32, batch);
+        context = g.input("context", GgmlType.F32, net.config().contextDim(), tokens, batch);
+        y = adm > 0 ? g.input("y", GgmlType.F32, adm, batch) : null;
+        return net.forward(g, x, t, context, y);
     }
 
     private void release() {

@@ -95,7 +95,7 @@ final class ModelParts implements AutoCloseable {
     private final Map<Part, Loaded> loaded = new EnumMap<>(Part.class);
     private double loadSeconds;
     private long samplingFootprint;
-    private volatile Attention unetAttention = Attention.REGULAR;
+    private volatile boolean unetUsedFlash;
     private List<ActiveLora> loras = List.of();
     private LoraApplyMode loraMode = LoraApplyMode.AUTO;
 
@@ -127,9 +127,17 @@ final class ModelParts implements AutoCloseable {
         this.options = options;
     }
 
-    /** The U-Net's attention, as chosen when the U-Net was last loaded (regular before that). */
-    Attention unetAttention() {
-        return unetAttention;
+    /** True when the U-Net's last graph used flash attention (false before the U-Net has run). */
+    boolean unetUsedFlash() {
+        return unetUsedFlash;
+    }
+
+    /** Notes which attention the U-Net's graph used (it is released after sampling in ON_DEMAND mode). */
+    private void noteUnetAttention() {
+        Loaded u = loaded.get(Part.UNET);
+        if (u != null && u.runner() instanceof io.sdj.family.UNetRunner r) {
+            unetUsedFlash = r.usesFlashAttention();
+        }
     }
 
     Conditioner conditioner() {
@@ -138,9 +146,11 @@ final class ModelParts implements AutoCloseable {
 
     DiffusionModel unet() {
         return (DiffusionModel) get(Part.UNET, ws -> {
-            unetAttention = options.unetAttention().inUnet(backend, quantizedAttention(ws))
-                    ? Attention.FLASH : Attention.REGULAR;
-            DiffusionModel dm = family.diffusionModel(config, ws, backend, unetAttention);
+            FlashAttention fa = options.unetAttention();
+            boolean always = fa.inUnet(backend, quantizedAttention(ws), family.flashAttentionWithinBound());
+            DiffusionModel dm = always || !fa.switchesLargeGraphs(backend)
+                    ? family.diffusionModel(config, ws, backend, always ? Attention.FLASH : Attention.REGULAR)
+                    : family.diffusionModel(config, ws, backend, FlashAttention.LARGE_GRAPH);
             if (dm instanceof io.sdj.family.UNetRunner u) {
                 u.guidanceBatching(options.guidance());
             }
@@ -177,6 +187,7 @@ final class ModelParts implements AutoCloseable {
      * buffer. {@link VaeConvolution#AUTO} keeps the decode below it.
      */
     void noteSamplingFootprint() {
+        noteUnetAttention();
         Loaded u = loaded.get(Part.UNET);
         long compute = u != null && u.runner() instanceof DiffusionModel dm ? dm.computeBytes() : 0;
         samplingFootprint = weightBytes() + compute;

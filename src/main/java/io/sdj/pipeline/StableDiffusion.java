@@ -293,11 +293,11 @@ public final class StableDiffusion implements AutoCloseable {
     }
 
     /**
-     * True when the U-Net's attention runs as flash attention: {@link FlashAttention} resolved for the backend and
-     * the U-Net's weight types when the U-Net was last loaded (false before it has been loaded).
+     * True when the last generation's U-Net graph used flash attention: {@link FlashAttention} resolved for the
+     * backend, family, weight types and latent size (false before the first generation).
      */
     public boolean unetFlashAttention() {
-        return parts.unetAttention() == Attention.FLASH;
+        return parts.unetUsedFlash();
     }
 
     /**

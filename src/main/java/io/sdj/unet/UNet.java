@@ -22,6 +22,11 @@ public final class UNet {
     private final Attention attention;
 
     /** @param weights the scope holding {@code input_blocks.*}, {@code time_embed.*}, ... (model.diffusion_model.) */
+    /** The attention variant this U-Net's graphs use. */
+    public Attention attention() {
+        return attention;
+    }
+
     public UNet(UnetConfig config, Scope weights) {
         this(config, weights, Attention.REGULAR);
     }
