@@ -71,27 +71,17 @@ public sealed interface ModelFamily permits Sd1Family, Sd2Family, SdxlFamily {
     /** The text conditioner over the loaded weights. */
     Conditioner conditioner(ModelConfig config, WeightStore weights, Backend backend, ClipTokenizer tokenizer);
 
-    /**
-     * Whether flash attention in the U-Net stays within the parity bound for this family, so that it may be the
-     * default (on the CPU, with F16/F32 attention weights). False unless a family's golden cases showed it.
-     */
-    default boolean flashAttentionWithinBound() {
-        return false;
-    }
-
     /** The denoising U-Net over the loaded weights, with its attention variant (regular or flash). */
     default DiffusionModel diffusionModel(ModelConfig config, WeightStore weights, Backend backend, Attention attention) {
         return new UNetRunner(new UNet(config.unet(), Scope.of(weights, Component.UNET.prefix()), attention), backend);
     }
 
-    /**
-     * The U-Net with regular attention, switching a latent shape to flash attention when the regular graph's compute
-     * memory would exceed {@code flashAbove} bytes.
-     */
-    default DiffusionModel diffusionModel(ModelConfig config, WeightStore weights, Backend backend, long flashAbove) {
+    /** The U-Net with regular or flash attention chosen per latent shape by {@code choice}. */
+    default DiffusionModel diffusionModel(ModelConfig config, WeightStore weights, Backend backend,
+                                          UNetRunner.AttentionChoice choice) {
         Scope scope = Scope.of(weights, Component.UNET.prefix());
         return new UNetRunner(new UNet(config.unet(), scope, Attention.REGULAR), backend,
-                new UNet(config.unet(), scope, Attention.FLASH), flashAbove);
+                new UNet(config.unet(), scope, Attention.FLASH), choice);
     }
 
     /** The VAE over the loaded weights: its mid-block attention and whether it convolves directly (no im2col). */

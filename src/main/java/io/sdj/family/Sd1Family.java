@@ -30,16 +30,6 @@ public final class Sd1Family implements ModelFamily {
     private Sd1Family() {
     }
 
-    /**
-     * Measured: with flash attention in the U-Net every SD 1.5 golden case with F16 weights stays well inside the
-     * bound (c01 0.067 → 0.089/255, the largest 0.093; LoRA cases up to 0.133; TAESD unchanged or bit-exact). SD 2.x
-     * and SDXL moved more (s02 0.185, g05 0.336/255: out of the bound), so they keep regular attention.
-     */
-    @Override
-    public boolean flashAttentionWithinBound() {
-        return true;
-    }
-
     @Override
     public String displayName() {
         return "SD 1.x";

@@ -24,7 +24,7 @@ public final class UNetRunner implements DiffusionModel {
     private final UNet unet;
     private final Backend backend;
     private final UNet flash;
-    private final long flashAbove;
+    private final AttentionChoice choice;
     private volatile UNet current;
     private volatile GuidanceBatching batching = GuidanceBatching.AUTO;
     private Graph graph;
@@ -40,20 +40,30 @@ public final class UNetRunner implements DiffusionModel {
     private long[] batchedUnfit = new long[0];
     private int graphBuilds;
 
+    /** Chooses flash attention for one latent shape. */
+    @FunctionalInterface
+    public interface AttentionChoice {
+        /**
+         * @param w, h                 the latent size
+         * @param regularComputeBytes  measures the compute memory of the regular-attention graph (only when asked)
+         */
+        boolean flash(int w, int h, java.util.function.LongSupplier regularComputeBytes);
+    }
+
     public UNetRunner(UNet unet, Backend backend) {
-        this(unet, backend, null, Long.MAX_VALUE);
+        this(unet, backend, null, (w, h, bytes) -> false);
     }
 
     /**
-     * @param unet       the U-Net used by default
-     * @param flash      the same U-Net with flash attention, used for a shape whose graph with {@code unet} would need
-     *                   more than {@code flashAbove} bytes of compute memory; null to always use {@code unet}
+     * @param unet   the U-Net used by default
+     * @param flash  the same U-Net with flash attention, used for the shapes {@code choice} picks; null to always
+     *               use {@code unet}
      */
-    public UNetRunner(UNet unet, Backend backend, UNet flash, long flashAbove) {
+    public UNetRunner(UNet unet, Backend backend, UNet flash, AttentionChoice choice) {
         this.unet = unet;
         this.backend = backend;
         this.flash = flash;
-        this.flashAbove = flashAbove;
+        this.choice = choice;
     }
 
     /** True when the graph built last uses flash attention (the U-Net's own, or the large-graph switch). */
@@ -183,16 +193,13 @@ public final class UNetRunner implements DiffusionModel {
         int c = unet.config().inChannels();
         int adm = unet.config().admInChannels();
         UNet use = unet;
-        if (flash != null) {
-            long regular;
+        if (flash != null && choice.flash(w, h, () -> {
             try (Graph probe = new Graph("unet")) {
-                regular = probe.measureComputeBytes(backend, build(probe, unet, w, h, c, tokens, batch, adm));
+                return probe.measureComputeBytes(backend, build(probe, unet, w, h, c, tokens, batch, adm));
             }
-            if (regular > flashAbove) {
-                use = flash;
-                LOG.info("U-Net at {}x{} (batch {}): regular attention would need {} MiB of compute memory; using "
-                        + "flash attention", w, h, batch, regular >> 20);
-            }
+        })) {
+            use = flash;
+            LOG.debug("U-Net at {}x{} latent (batch {}): flash attention", w, h, batch);
         }
         Graph g = new Graph("unet");
         try {

@@ -147,10 +147,12 @@ final class ModelParts implements AutoCloseable {
     DiffusionModel unet() {
         return (DiffusionModel) get(Part.UNET, ws -> {
             FlashAttention fa = options.unetAttention();
-            boolean always = fa.inUnet(backend, quantizedAttention(ws), family.flashAttentionWithinBound());
-            DiffusionModel dm = always || !fa.switchesLargeGraphs(backend)
-                    ? family.diffusionModel(config, ws, backend, always ? Attention.FLASH : Attention.REGULAR)
-                    : family.diffusionModel(config, ws, backend, FlashAttention.LARGE_GRAPH);
+            boolean quantized = quantizedAttention(ws);
+            DiffusionModel dm = fa.decidesPerShape(backend)
+                    ? family.diffusionModel(config, ws, backend, (w, h, regularBytes) -> FlashAttention.flashFor(
+                            selfAttentionTokens(config.unet(), w, h), quantized, regularBytes))
+                    : family.diffusionModel(config, ws, backend,
+                            fa == FlashAttention.ON ? Attention.FLASH : Attention.REGULAR);
             if (dm instanceof io.sdj.family.UNetRunner u) {
                 u.guidanceBatching(options.guidance());
             }
@@ -163,6 +165,17 @@ final class ModelParts implements AutoCloseable {
         return (VaeRunner) get(Part.VAE, ws -> new VaeRunner(autoencoder(ws, conv == VaeConvolution.DIRECT),
                 conv.decidesByMemory(backend) ? autoencoder(ws, true) : null, this::decodeComputeBudget, backend,
                 options.tiling()));
+    }
+
+    /** Tokens of the U-Net's longest self-attention for a w×h latent: the pixels of its first level with attention. */
+    static long selfAttentionTokens(io.sdj.model.UnetConfig unet, int w, int h) {
+        for (int level = 0; level < unet.levels(); level++) {
+            if (unet.hasAttention(level)) {
+                long d = 1L << level;
+                return ((w + d - 1) / d) * ((h + d - 1) / d);
+            }
+        }
+        return 0;
     }
 
     /** True when any attention projection among these weights is stored quantized (q8_0, q4_0, ...). */

@@ -115,18 +115,19 @@ class MainTest {
         // the multiple: VAE 8 × sd.cpp's U-Net factor 8 = 64
         assertEquals(128, img.getWidth());
         assertEquals(64, img.getHeight());
-        assertTrue(r.out().contains("model: SD 1.x, eps-prediction, latent 4 channels, scale 0.18215, flash attention"
-                + " in the U-Net"), "flash attention is the default on the CPU: " + r.out());
+        assertTrue(r.out().contains("model: SD 1.x, eps-prediction, latent 4 channels, scale 0.18215, regular attention"
+                + " in the U-Net"), "a 16x8 latent keeps regular attention: " + r.out());
     }
 
     @Test
-    void noFaRunsRegularAttentionAndChangesOnlyRoundingLevelPixels(@TempDir Path dir) throws IOException {
+    void diffusionFaAndNoFaChangeOnlyRoundingLevelPixels(@TempDir Path dir) throws IOException {
         Path flash = dir.resolve("flash.png");
         Path regular = dir.resolve("regular.png");
-        CliRun a = CliRun.of(fast(flash));
+        CliRun a = CliRun.of(fast(flash, "--diffusion-fa"));
         CliRun b = CliRun.of(fast(regular, "--no-fa"));
         assertEquals(0, a.status(), a.toString());
         assertEquals(0, b.status(), b.toString());
+        assertTrue(a.out().contains("flash attention in the U-Net"), a.out());
         assertTrue(b.out().contains("regular attention in the U-Net"), b.out());
         BufferedImage x = ImageIO.read(flash.toFile());
         BufferedImage y = ImageIO.read(regular.toFile());

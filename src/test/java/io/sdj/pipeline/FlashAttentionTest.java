@@ -19,17 +19,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** {@link FlashAttention}'s choice per backend and part, and its parsing. */
 class FlashAttentionTest {
     @Test
-    void autoIsFlashInTheUnetOnTheCpuOnly() {
+    void autoChoosesPerShape() {
         Backend cpu = Backends.get("cpu");
-        assertTrue(FlashAttention.AUTO.inUnet(cpu, false, true));
-        assertFalse(FlashAttention.AUTO.inUnet(cpu, true, true), "quantized attention weights keep regular attention");
-        assertFalse(FlashAttention.AUTO.inUnet(cpu, false, false), "a family not known to stay within the bound");
-        assertTrue(FlashAttention.AUTO.switchesLargeGraphs(cpu));
-        assertFalse(FlashAttention.OFF.switchesLargeGraphs(cpu) || FlashAttention.ON.switchesLargeGraphs(cpu));
-        assertTrue(FlashAttention.ON.inUnet(cpu, true, false));
+        assertTrue(FlashAttention.AUTO.decidesPerShape(cpu));
+        assertFalse(FlashAttention.ON.decidesPerShape(cpu) || FlashAttention.OFF.decidesPerShape(cpu));
+        java.util.function.LongSupplier small = () -> 1L << 20;
+        assertTrue(FlashAttention.flashFor(1024, false, small), "SD 1.x at 256²: 1024 tokens");
+        assertFalse(FlashAttention.flashFor(256, false, small), "128² and below keep regular attention");
+        assertFalse(FlashAttention.flashFor(4096, true, small), "quantized attention weights keep regular attention");
+        assertTrue(FlashAttention.flashFor(64, true, () -> FlashAttention.LARGE_GRAPH + 1), "a graph over 1 GiB");
         assertFalse(FlashAttention.AUTO.inVae(), "the VAE keeps regular attention unless asked");
-        assertTrue(FlashAttention.ON.inUnet(cpu, false, false) && FlashAttention.ON.inVae());
-        assertFalse(FlashAttention.OFF.inUnet(cpu, false, true) || FlashAttention.OFF.inVae());
+        assertTrue(FlashAttention.ON.inVae());
+        assertFalse(FlashAttention.OFF.inVae());
         assertEquals(FlashAttention.ON, FlashAttention.of(true));
         assertEquals(FlashAttention.OFF, FlashAttention.of(false));
         assertTrue(VaeConvolution.AUTO.decidesByMemory(cpu));
@@ -38,36 +39,46 @@ class FlashAttentionTest {
 
     @Test
     void theLoadedModelReportsItsChoice(@TempDir Path dir) {
-        Path model = TinySd15Writer.builder().write(dir.resolve("tiny.safetensors"));
-        GenerationRequest req = GenerationRequest.builder("a lovely cat").size(64, 64).steps(1).seed(1).build();
+        Path model = TinySd15Writer.builder().vaeChMult(1, 1, 1, 1).write(dir.resolve("tiny.safetensors")); // VAE factor 8
+        GenerationRequest small = GenerationRequest.builder("a lovely cat").size(64, 64).steps(1).seed(1).build();
+        GenerationRequest large = GenerationRequest.builder("a lovely cat").size(256, 256).steps(1).seed(1).build();
         try (StableDiffusion sd = StableDiffusion.builder().model(model).tokenizer(GoldenModel.merges())
                 .backend("cpu").threads(2).build()) {
-            sd.generate(req);
-            assertTrue(sd.unetFlashAttention(), "F16 weights on the CPU: flash attention by default");
+            sd.generate(small);
+            assertFalse(sd.unetFlashAttention(), "64²: 64 tokens, regular attention");
+            sd.generate(large);
+            assertTrue(sd.unetFlashAttention(), "256²: 1024 tokens, flash attention");
         }
         try (StableDiffusion sd = StableDiffusion.builder().model(model).tokenizer(GoldenModel.merges())
                 .backend("cpu").threads(2).weightType(GgmlType.Q8_0).build()) {
-            sd.generate(req);
+            sd.generate(large);
             assertFalse(sd.unetFlashAttention(), "q8_0 attention weights: regular attention by default");
         }
         try (StableDiffusion sd = StableDiffusion.builder().model(model).tokenizer(GoldenModel.merges())
                 .backend("cpu").threads(2).flashAttention(false, false).build()) {
-            sd.generate(req);
+            sd.generate(large);
             assertFalse(sd.unetFlashAttention(), "explicitly off");
+        }
+        try (StableDiffusion sd = StableDiffusion.builder().model(model).tokenizer(GoldenModel.merges())
+                .backend("cpu").threads(2).flashAttention(true, false).build()) {
+            sd.generate(small);
+            assertTrue(sd.unetFlashAttention(), "explicitly on");
         }
     }
 
     @Test
-    void sd2AndSdxlKeepRegularAttentionAtSmallSizes(@TempDir Path dir) {
-        GenerationRequest req = GenerationRequest.builder("a lovely cat").size(64, 64).steps(1).seed(1).build();
-        for (Path model : new Path[]{TinySd15Writer.sd2().write(dir.resolve("sd2.safetensors")),
-                TinySd15Writer.sdxl().write(dir.resolve("sdxl.safetensors"))}) {
-            try (StableDiffusion sd = StableDiffusion.builder().model(model).tokenizer(GoldenModel.merges())
-                    .backend("cpu").threads(2).build()) {
-                sd.generate(req);
-                assertFalse(sd.unetFlashAttention(), model.getFileName() + ": flash attention is not within the "
-                        + "bound for this family, and the graph is small");
-            }
+    void selfAttentionLengthIsTheFirstAttentionLevelsPixels(@TempDir Path dir) throws java.io.IOException {
+        try (io.sdj.model.SafetensorsFile sd1 = io.sdj.model.SafetensorsFile.open(
+                TinySd15Writer.builder().write(dir.resolve("sd1.safetensors")));
+             io.sdj.model.SafetensorsFile xl = io.sdj.model.SafetensorsFile.open(
+                     TinySd15Writer.sdxl().write(dir.resolve("sdxl.safetensors")))) {
+            io.sdj.model.UnetConfig a = io.sdj.family.ModelFamilies.SD1.configure(sd1).unet();
+            io.sdj.model.UnetConfig b = io.sdj.family.ModelFamilies.SDXL.configure(xl).unet();
+            assertTrue(a.hasAttention(0));
+            assertEquals(32 * 32, ModelParts.selfAttentionTokens(a, 32, 32));
+            assertFalse(b.hasAttention(0), "SDXL's first level has no transformer");
+            assertEquals(32 * 32, ModelParts.selfAttentionTokens(b, 64, 64));
+            assertEquals(8 * 5, ModelParts.selfAttentionTokens(b, 16, 9), "odd sizes round up as the U-Net does");
         }
     }
 
@@ -85,13 +96,15 @@ class FlashAttentionTest {
                 java.util.Arrays.fill(ctx, 0.1f);
                 io.sdj.family.Conditioning cond = new io.sdj.family.Conditioning(ctx, 77,
                         new float[config.unet().admInChannels()]);
+                long[] measured = new long[1];
                 try (io.sdj.family.DiffusionModel small = io.sdj.family.ModelFamilies.SDXL.diffusionModel(config, ws,
-                        cpu, Long.MAX_VALUE);
+                        cpu, (w, h, bytes) -> FlashAttention.flashFor(64, false, () -> measured[0] = bytes.getAsLong()));
                      io.sdj.family.DiffusionModel large = io.sdj.family.ModelFamilies.SDXL.diffusionModel(config, ws,
-                             cpu, 0L)) {
+                             cpu, (w, h, bytes) -> bytes.getAsLong() > 0)) {
                     float[] a = small.predict(latent, 8, 8, 500f, cond);
                     float[] b = large.predict(latent, 8, 8, 500f, cond);
                     assertFalse(((io.sdj.family.UNetRunner) small).usesFlashAttention());
+                    assertTrue(measured[0] > 0, "the regular graph's compute memory was measured");
                     assertTrue(((io.sdj.family.UNetRunner) large).usesFlashAttention(), "over the threshold");
                     double max = 0;
                     for (int i = 0; i < a.length; i++) {
