@@ -10,8 +10,8 @@ import io.sdj.runtime.Backend;
  * about 2.6x less compute memory and took 1.07x the time of im2col at 512² (1.18x at 256², SD 1.5 VAE, 2 threads).
  *
  * <ul>
- *   <li>{@link #AUTO}: im2col, unless its compute buffer is over 1 GiB and would lift the decode above the memory
- *       the sampling phase used (weights resident then plus the U-Net's compute buffer): then direct convolution,
+ *   <li>{@link #AUTO}: im2col, unless its compute buffer is over 1 GiB and would lift the decode more than 10 % above
+ *       the memory the sampling phase used (weights resident then plus the U-Net's compute buffer): then direct convolution,
  *       with a log line. On the CPU only; other backends keep im2col. This is what keeps an SDXL decode at 1024²
  *       (6.5 GiB of im2col buffers) from being the peak of a whole run.</li>
  *   <li>{@link #IM2COL}: always im2col.</li>
