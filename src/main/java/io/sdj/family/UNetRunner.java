@@ -1,6 +1,7 @@
 package io.sdj.family;
 
 import io.sdj.InvalidParameterException;
+import io.sdj.nn.Attention;
 import io.sdj.runtime.Backend;
 import io.sdj.runtime.CompiledGraph;
 import io.sdj.runtime.GgmlException;
@@ -12,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
+import java.util.function.LongSupplier;
 
 /**
  * Runs the U-Net: one compiled graph per latent size, context length and batch size, built and allocated once and
@@ -44,10 +46,11 @@ public final class UNetRunner implements DiffusionModel {
     @FunctionalInterface
     public interface AttentionChoice {
         /**
-         * @param w, h                 the latent size
-         * @param regularComputeBytes  measures the compute memory of the regular-attention graph (only when asked)
+         * @param w                   the latent width
+         * @param h                   the latent height
+         * @param regularComputeBytes measures the compute memory of the regular-attention graph (only when asked)
          */
-        boolean flash(int w, int h, java.util.function.LongSupplier regularComputeBytes);
+        boolean flash(int w, int h, LongSupplier regularComputeBytes);
     }
 
     public UNetRunner(UNet unet, Backend backend) {
@@ -68,8 +71,7 @@ public final class UNetRunner implements DiffusionModel {
 
     /** True when the graph built last uses flash attention (the U-Net's own, or the large-graph switch). */
     public boolean usesFlashAttention() {
-        return current == null ? unet.attention() == io.sdj.nn.Attention.FLASH
-                : current.attention() == io.sdj.nn.Attention.FLASH;
+        return (current == null ? unet : current).attention() == Attention.FLASH;
     }
 
     /** Width of the cross-attention context the U-Net takes. */

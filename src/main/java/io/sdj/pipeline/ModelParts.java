@@ -6,6 +6,7 @@ import io.sdj.adapters.LoraPatcher;
 import io.sdj.family.Conditioner;
 import io.sdj.family.DiffusionModel;
 import io.sdj.family.GuidanceBatching;
+import io.sdj.family.UNetRunner;
 import io.sdj.family.ModelFamily;
 import io.sdj.family.WeightTypePolicy;
 import io.sdj.model.Component;
@@ -17,7 +18,9 @@ import io.sdj.nn.Scope;
 import io.sdj.vae.AutoencoderKL;
 import io.sdj.vae.VaeTiling;
 import io.sdj.model.TensorSource;
+import io.sdj.model.UnetConfig;
 import io.sdj.runtime.Backend;
+import io.sdj.runtime.Tensor;
 import io.sdj.runtime.WeightStore;
 import io.sdj.text.ClipTokenizer;
 import org.slf4j.Logger;
@@ -135,7 +138,7 @@ final class ModelParts implements AutoCloseable {
     /** Notes which attention the U-Net's graph used (it is released after sampling in ON_DEMAND mode). */
     private void noteUnetAttention() {
         Loaded u = loaded.get(Part.UNET);
-        if (u != null && u.runner() instanceof io.sdj.family.UNetRunner r) {
+        if (u != null && u.runner() instanceof UNetRunner r) {
             unetUsedFlash = r.usesFlashAttention();
         }
     }
@@ -153,7 +156,7 @@ final class ModelParts implements AutoCloseable {
                             selfAttentionTokens(config.unet(), w, h), quantized, regularBytes))
                     : family.diffusionModel(config, ws, backend,
                             fa == FlashAttention.ON ? Attention.FLASH : Attention.REGULAR);
-            if (dm instanceof io.sdj.family.UNetRunner u) {
+            if (dm instanceof UNetRunner u) {
                 u.guidanceBatching(options.guidance());
             }
             return dm;
@@ -168,7 +171,7 @@ final class ModelParts implements AutoCloseable {
     }
 
     /** Tokens of the U-Net's longest self-attention for a w×h latent: the pixels of its first level with attention. */
-    static long selfAttentionTokens(io.sdj.model.UnetConfig unet, int w, int h) {
+    static long selfAttentionTokens(UnetConfig unet, int w, int h) {
         for (int level = 0; level < unet.levels(); level++) {
             if (unet.hasAttention(level)) {
                 long d = 1L << level;
@@ -180,7 +183,7 @@ final class ModelParts implements AutoCloseable {
 
     /** True when any attention projection among these weights is stored quantized (q8_0, q4_0, ...). */
     static boolean quantizedAttention(WeightStore ws) {
-        for (Map.Entry<String, io.sdj.runtime.Tensor> e : ws.tensors().entrySet()) {
+        for (Map.Entry<String, Tensor> e : ws.tensors().entrySet()) {
             if (e.getKey().contains(".attn") && e.getValue().type().isQuantized()) {
                 return true;
             }
