@@ -1,5 +1,6 @@
 package io.sdj.family;
 
+import io.sdj.EnumValues;
 import io.sdj.InvalidParameterException;
 
 /**
@@ -27,11 +28,6 @@ public enum GuidanceBatching {
      * @throws InvalidParameterException for anything else
      */
     public static GuidanceBatching parse(String s) {
-        for (GuidanceBatching g : values()) {
-            if (g.name().equalsIgnoreCase(s == null ? "" : s.trim().replace('-', '_'))) {
-                return g;
-            }
-        }
-        throw new InvalidParameterException("guidance batching", "'" + s + "' is not auto, batched or two_pass");
+        return EnumValues.parse(GuidanceBatching.class, s, "guidance batching");
     }
 }

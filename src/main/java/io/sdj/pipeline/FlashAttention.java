@@ -1,5 +1,6 @@
 package io.sdj.pipeline;
 
+import io.sdj.EnumValues;
 import io.sdj.InvalidParameterException;
 import io.sdj.runtime.Backend;
 
@@ -72,11 +73,6 @@ public enum FlashAttention {
      * @throws InvalidParameterException for anything else
      */
     public static FlashAttention parse(String s) {
-        for (FlashAttention f : values()) {
-            if (f.name().equalsIgnoreCase(s == null ? "" : s.trim())) {
-                return f;
-            }
-        }
-        throw new InvalidParameterException("flash attention", "'" + s + "' is not auto, on or off");
+        return EnumValues.parse(FlashAttention.class, s, "flash attention");
     }
 }

@@ -10,6 +10,7 @@ import io.sdj.runtime.Backend;
 import io.sdj.runtime.GgmlException;
 import io.sdj.runtime.GgmlType;
 import io.sdj.runtime.MappedFile;
+import io.sdj.runtime.ScratchSpace;
 import io.sdj.runtime.Tensor;
 import io.sdj.runtime.TypeConverter;
 import io.sdj.runtime.WeightStore;
@@ -25,6 +26,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionService;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorCompletionService;
@@ -48,7 +51,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       every core.</li>
  * </ul>
  * Neither Java heap nor native memory grows with the model size beyond the weights themselves and one scratch
- * buffer per thread. The results are the same bytes whichever way a tensor was loaded.
+ * space per thread ({@link ScratchSpace}: sized for the largest tensor, reused, and given back to the system when the
+ * load ends). The results are the same bytes whichever way a tensor was loaded.
  */
 final class WeightLoader {
     private static final Logger LOG = LoggerFactory.getLogger(WeightLoader.class);
@@ -184,14 +188,30 @@ final class WeightLoader {
         }
         // The CPU backend's tensor_set is a memcpy into disjoint memory; other backends upload one at a time.
         Object uploadLock = backend.isCpu() ? null : new Object();
-        if (threads == 1) {
-            int done = doneBefore;
-            for (TensorInfo t : tensors) {
-                fill(source, t, store.get(t.name()), types.get(t.name()), uploadLock);
-                progress.loaded(++done, total);
-            }
-            return;
+        BlockingQueue<ScratchSpace> spaces = new ArrayBlockingQueue<>(threads);
+        for (int i = 0; i < threads; i++) {
+            spaces.add(new ScratchSpace());
         }
+        try {
+            if (threads == 1) {
+                ScratchSpace scratch = spaces.peek();
+                int done = doneBefore;
+                for (TensorInfo t : tensors) {
+                    fill(source, t, store.get(t.name()), types.get(t.name()), scratch, uploadLock);
+                    progress.loaded(++done, total);
+                }
+                return;
+            }
+            copyInParallel(source, tensors, types, store, threads, spaces, uploadLock, doneBefore, total, progress);
+        } finally {
+            spaces.forEach(ScratchSpace::close); // every task has ended: no one uses them any more
+        }
+    }
+
+    /** {@link #copy} on a pool of threads, each task borrowing one of the scratch spaces. */
+    private static void copyInParallel(TensorSource source, List<TensorInfo> tensors, Map<String, GgmlType> types,
+                                       WeightStore store, int threads, BlockingQueue<ScratchSpace> spaces,
+                                       Object uploadLock, int doneBefore, int total, LoadProgress progress) {
         AtomicInteger worker = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
             Thread th = new Thread(r, "sdj-load-" + worker.incrementAndGet());
@@ -202,7 +222,12 @@ final class WeightLoader {
             CompletionService<TensorInfo> done = new ExecutorCompletionService<>(pool);
             for (TensorInfo t : tensors) {
                 done.submit(() -> {
-                    fill(source, t, store.get(t.name()), types.get(t.name()), uploadLock);
+                    ScratchSpace scratch = spaces.take(); // one per pool thread: never waits
+                    try {
+                        fill(source, t, store.get(t.name()), types.get(t.name()), scratch, uploadLock);
+                    } finally {
+                        spaces.add(scratch);
+                    }
                     return t;
                 });
             }
@@ -246,25 +271,25 @@ final class WeightLoader {
     }
 
     /** One tensor: read into scratch, convert when the types differ, upload. */
-    private static void fill(TensorSource source, TensorInfo t, Tensor dst, GgmlType to, Object uploadLock) {
+    private static void fill(TensorSource source, TensorInfo t, Tensor dst, GgmlType to, ScratchSpace scratch,
+                             Object uploadLock) {
         long[] ne = ggmlShape(t.shape());
         long rowLength = ne[0];
         long rows = t.elementCount() / rowLength;
         GgmlType from = GgmlType.valueOf(t.dtype().name());
-        try (Arena scratch = Arena.ofConfined()) {
-            MemorySegment src = scratch.allocate(t.byteSize(), 64);
-            source.read(t, src);
-            MemorySegment data = src;
-            if (from != to) {
-                data = scratch.allocate(to.rowBytes(rowLength) * rows, 64);
-                TypeConverter.convert(src, from, data, to, rows, rowLength, scratch);
-            }
-            if (uploadLock == null) {
+        scratch.reset();
+        MemorySegment src = scratch.allocate(t.byteSize(), 64);
+        source.read(t, src);
+        MemorySegment data = src;
+        if (from != to) {
+            data = scratch.allocate(to.rowBytes(rowLength) * rows, 64);
+            TypeConverter.convert(src, from, data, to, rows, rowLength, scratch);
+        }
+        if (uploadLock == null) {
+            dst.write(data, 0);
+        } else {
+            synchronized (uploadLock) {
                 dst.write(data, 0);
-            } else {
-                synchronized (uploadLock) {
-                    dst.write(data, 0);
-                }
             }
         }
     }

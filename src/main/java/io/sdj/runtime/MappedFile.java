@@ -30,6 +30,8 @@ public final class MappedFile implements AutoCloseable {
     private static final int MADV_POPULATE_READ = 22;
     private static final long PAGE = 4096;
     private static final Native NATIVE = Native.load();
+    /** MAP_ANONYMOUS: Linux's and the BSDs' (macOS) values; 0 where neither is known. */
+    private static final int ANONYMOUS = anonymousFlag();
 
     private final Path path;
     private final MemorySegment segment;
@@ -75,6 +77,47 @@ public final class MappedFile implements AutoCloseable {
             throw e;
         } catch (Throwable e) {
             throw new GgmlException("cannot map " + file + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Maps {@code size} bytes of fresh zeroed pages, private to this process, straight from the kernel
+     * ({@code mmap(MAP_PRIVATE | MAP_ANONYMOUS)}), so that {@link #unmapPages} returns them at once; memory from the
+     * C heap may stay resident after it is freed.
+     *
+     * @return empty where the platform has no POSIX mmap
+     * @throws GgmlException if the kernel refuses the mapping (the message has the C library's errno)
+     */
+    static Optional<MemorySegment> mapPages(long size) {
+        if (NATIVE == null || ANONYMOUS == 0) {
+            return Optional.empty();
+        }
+        if (size <= 0) {
+            throw new IllegalArgumentException("cannot map " + size + " bytes");
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(NATIVE.stateLayout);
+            MemorySegment addr = (MemorySegment) NATIVE.mmap.invokeExact(state, MemorySegment.NULL, size,
+                    PROT_READ | PROT_WRITE, MAP_PRIVATE | ANONYMOUS, -1, 0L);
+            if (addr.address() == -1L || addr.address() == 0L) {
+                throw new GgmlException("cannot map " + (size >> 20) + " MiB of scratch memory (errno "
+                        + NATIVE.errno(state) + ")");
+            }
+            return Optional.of(addr.reinterpret(size));
+        } catch (GgmlException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new GgmlException("cannot map " + size + " bytes of scratch memory: " + e.getMessage());
+        }
+    }
+
+    /** Unmaps pages from {@link #mapPages}; the segment must not be used afterwards. */
+    static void unmapPages(MemorySegment pages) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(NATIVE.stateLayout);
+            int ignored = (int) NATIVE.munmap.invokeExact(state, pages, pages.byteSize());
+        } catch (Throwable e) {
+            throw new GgmlException("cannot unmap scratch memory: " + e.getMessage());
         }
     }
 
@@ -128,6 +171,14 @@ public final class MappedFile implements AutoCloseable {
         } catch (Throwable e) {
             throw new GgmlException("cannot unmap " + path + ": " + e.getMessage());
         }
+    }
+
+    private static int anonymousFlag() {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        if (os.startsWith("linux")) {
+            return 0x20;
+        }
+        return os.startsWith("mac") || os.contains("bsd") ? 0x1000 : 0;
     }
 
     @Override

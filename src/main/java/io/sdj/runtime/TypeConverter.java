@@ -4,8 +4,8 @@ import io.sdj.ggml.ggml_h;
 import io.sdj.ggml.ggml_to_float_t;
 import io.sdj.ggml.ggml_type_traits;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
@@ -19,6 +19,9 @@ import java.util.Arrays;
  * error-minimizing scale search, which gives different (and more accurate) blocks.
  */
 public final class TypeConverter {
+    /** The most F32 values a conversion expands at a time (a slice of whole rows; at least one row). */
+    private static final long F32_SLICE_BYTES = 8L << 20;
+
     private TypeConverter() {
     }
 
@@ -27,10 +30,10 @@ public final class TypeConverter {
      * {@code to}). Plain types go through F32 where needed; quantized sources are expanded with ggml's
      * to_float; quantized targets use ggml_quantize_chunk.
      *
-     * @param scratch arena for the temporary F32 copy (confined arenas are fine)
+     * @param scratch where the temporary F32 copy goes (a confined arena, a {@link ScratchSpace})
      */
     public static void convert(MemorySegment src, GgmlType from, MemorySegment dst, GgmlType to, long rows,
-                               long rowLength, Arena scratch) {
+                               long rowLength, SegmentAllocator scratch) {
         GgmlLibrary.load();
         long n = rows * rowLength;
         if (src.byteSize() < from.rowBytes(rowLength) * rows) {
@@ -45,23 +48,47 @@ public final class TypeConverter {
             MemorySegment.copy(src, 0, dst, 0, from.rowBytes(rowLength) * rows);
             return;
         }
-        MemorySegment f32 = from == GgmlType.F32 ? src : scratch.allocate(4 * n, 16);
-        switch (from) {
-            case F32 -> { }
-            case F16 -> ggml_h.ggml_fp16_to_fp32_row(src, f32, n);
-            case BF16 -> ggml_h.ggml_bf16_to_fp32_row(src, f32, n);
-            default -> dequantize(src, from, f32, n);
+        if (n == 0) {
+            return;
         }
+        MemorySegment importance = to.isQuantized() ? unitImportance(rowLength, scratch) : MemorySegment.NULL;
+        if (from == GgmlType.F32) {
+            fromF32(src, dst, to, 0, rows, rowLength, importance);
+            return;
+        }
+        // Through F32 a slice of rows at a time, so the temporary copy stays small: every type is converted row by
+        // row (quantization block by block within a row), so the bytes are the same as in one go.
+        long sliceRows = Math.max(1, Math.min(rows, F32_SLICE_BYTES / (4 * rowLength)));
+        MemorySegment f32 = scratch.allocate(4 * sliceRows * rowLength, 16);
+        for (long r0 = 0; r0 < rows; r0 += sliceRows) {
+            long nr = Math.min(sliceRows, rows - r0);
+            long count = nr * rowLength;
+            MemorySegment in = src.asSlice(from.rowBytes(rowLength) * r0, from.rowBytes(rowLength) * nr);
+            MemorySegment part = f32.asSlice(0, 4 * count);
+            switch (from) {
+                case F16 -> ggml_h.ggml_fp16_to_fp32_row(in, part, count);
+                case BF16 -> ggml_h.ggml_bf16_to_fp32_row(in, part, count);
+                default -> dequantize(in, from, part, count);
+            }
+            fromF32(part, dst, to, r0, nr, rowLength, importance);
+        }
+    }
+
+    /** Rows {@code r0 .. r0+nr} of the target, from their F32 values in {@code f32}. */
+    private static void fromF32(MemorySegment f32, MemorySegment dst, GgmlType to, long r0, long nr, long rowLength,
+                                MemorySegment importance) {
+        long count = nr * rowLength;
+        MemorySegment out = dst.asSlice(to.rowBytes(rowLength) * r0, to.rowBytes(rowLength) * nr);
         switch (to) {
-            case F32 -> MemorySegment.copy(f32, 0, dst, 0, 4 * n);
-            case F16 -> ggml_h.ggml_fp32_to_fp16_row(f32, dst, n);
-            case BF16 -> ggml_h.ggml_fp32_to_bf16_row(f32, dst, n);
+            case F32 -> MemorySegment.copy(f32, 0, out, 0, 4 * count);
+            case F16 -> ggml_h.ggml_fp32_to_fp16_row(f32, out, count);
+            case BF16 -> ggml_h.ggml_fp32_to_bf16_row(f32, out, count);
             default -> {
                 if (!to.isQuantized()) {
                     throw new GgmlException("cannot convert to " + to);
                 }
                 ggml_h.ggml_quantize_init(to.id());
-                ggml_h.ggml_quantize_chunk(to.id(), f32, dst, 0, rows, rowLength, unitImportance(rowLength, scratch));
+                ggml_h.ggml_quantize_chunk(to.id(), f32, out, 0, nr, rowLength, importance);
             }
         }
     }
@@ -83,7 +110,7 @@ public final class TypeConverter {
      * The all-ones importance matrix that stable-diffusion.cpp hands to ggml_quantize_chunk: one weight per column of
      * a row, shared by all rows.
      */
-    private static MemorySegment unitImportance(long rowLength, Arena scratch) {
+    private static MemorySegment unitImportance(long rowLength, SegmentAllocator scratch) {
         float[] ones = new float[Math.toIntExact(rowLength)];
         Arrays.fill(ones, 1f);
         return scratch.allocateFrom(ValueLayout.JAVA_FLOAT, ones);

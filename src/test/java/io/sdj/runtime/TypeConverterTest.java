@@ -70,6 +70,37 @@ class TypeConverterTest {
         }
     }
 
+    @Test
+    void largeSourcesAreConvertedInSlicesWithTheSameBytes() {
+        // 4200 rows of 1024: over 16 MiB as F32, so the F16 source is expanded in slices of rows and a rest
+        int row = 1024;
+        int rows = 4200;
+        long n = (long) row * rows;
+        Random rnd = new Random(7);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment f32 = arena.allocate(4 * n, 16);
+            for (long i = 0; i < n; i++) {
+                f32.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextGaussian() * (1 + i % 7));
+            }
+            MemorySegment f16 = arena.allocate(2 * n, 16);
+            TypeConverter.convert(f32, GgmlType.F32, f16, GgmlType.F16, rows, row, arena);
+            MemorySegment widened = arena.allocate(4 * n, 16); // the F16 values, expanded in one go by ggml itself
+            io.sdj.ggml.ggml_h.ggml_fp16_to_fp32_row(f16, widened, n);
+            for (GgmlType to : new GgmlType[]{GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.F32}) {
+                MemorySegment whole = arena.allocate(to.rowBytes(row) * rows, 16);
+                TypeConverter.convert(widened, GgmlType.F32, whole, to, rows, row, arena);
+                try (ScratchSpace scratch = new ScratchSpace()) {
+                    MemorySegment sliced = scratch.allocate(to.rowBytes(row) * rows, 16);
+                    TypeConverter.convert(f16, GgmlType.F16, sliced, to, rows, row, scratch);
+                    assertEquals(-1, whole.mismatch(sliced), "F16 -> " + to + " in slices differs from one go");
+                    long temporary = scratch.capacity() - sliced.byteSize();
+                    assertTrue(temporary < 4 * n * 6 / 10, "the F32 copy must not be of the whole tensor: " + temporary
+                            + " bytes of scratch besides the target");
+                }
+            }
+        }
+    }
+
     /** Rows of normal values with per-row magnitudes and a few outliers, like real weight rows. */
     private static float[] sample() {
         Random rnd = new Random(20260819);
