@@ -5,8 +5,6 @@ import io.sdj.vae.AutoencoderKL;
 import io.sdj.vae.FirstStageRunner;
 import io.sdj.vae.Planar;
 import io.sdj.vae.VaeTiling;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.function.LongSupplier;
 
@@ -17,14 +15,11 @@ import java.util.function.LongSupplier;
  * buffers would exceed the compute budget runs with direct convolution instead (same pixels on the CPU).
  */
 final class VaeRunner implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(VaeRunner.class);
-
     private final AutoencoderKL vae;
     private final AutoencoderKL direct;
     private final LongSupplier computeBudget;
     private final FirstStageRunner runner;
     private final int factor;
-    private volatile boolean lastDirect;
 
     VaeRunner(AutoencoderKL vae, Backend backend) {
         this(vae, backend, VaeTiling.DEFAULT);
@@ -50,41 +45,28 @@ final class VaeRunner implements AutoCloseable {
 
     /** Latent [w, h, z] (already divided by the scale factor) to an image [fw, fh, 3] roughly in [-1, 1]. */
     float[] decode(float[] latent, int w, int h, int z) {
-        Planar in = new Planar(latent, w, h, z);
-        AutoencoderKL use = choose(in, true);
-        return runner.decode(in, factor, use::decode).data();
+        FirstStageRunner.LeanGraph lean = lean(direct == null ? null : direct::decode);
+        return runner.decode(new Planar(latent, w, h, z), factor, vae::decode, lean).data();
     }
 
     /** Image [W, H, 3] in [-1, 1] to moments [W/f, H/f, 2z] (means first, then log-variances). */
     float[] encode(float[] image, int width, int height) {
-        Planar in = new Planar(image, width, height, 3);
-        AutoencoderKL use = choose(in, false);
-        return runner.encode(in, factor, use::encode).data();
+        FirstStageRunner.LeanGraph lean = lean(direct == null ? null : direct::encode);
+        return runner.encode(new Planar(image, width, height, 3), factor, vae::encode, lean).data();
     }
 
-    private AutoencoderKL choose(Planar in, boolean decode) {
-        lastDirect = false;
-        if (direct == null || runner.tiling().enabled()) {
-            return vae;
+    /** Direct convolution as the runner's lean graph, within the budget the sampling phase left; null for none. */
+    private FirstStageRunner.LeanGraph lean(FirstStageRunner.GraphFn directFn) {
+        if (directFn == null) {
+            return null;
         }
         long budget = computeBudget.getAsLong();
-        if (budget == Long.MAX_VALUE) {
-            return vae;
-        }
-        long need = runner.measure(in, decode ? vae::decode : vae::encode);
-        if (need <= budget) {
-            return vae;
-        }
-        lastDirect = true;
-        LOG.info("VAE {} of {}x{}: im2col convolution would need {} MiB of compute memory, more than the {} MiB the "
-                        + "sampling phase left; using direct convolution (same pixels, smaller buffers)",
-                decode ? "decode" : "encode", in.width(), in.height(), need >> 20, budget >> 20);
-        return direct;
+        return budget == Long.MAX_VALUE ? null : new FirstStageRunner.LeanGraph(directFn, budget, "direct convolution");
     }
 
     /** True when the last decode or encode switched to direct convolution by memory. */
     boolean lastDirect() {
-        return lastDirect;
+        return runner.lastLean();
     }
 
     /** The runner (tiling settings, last compute size). */

@@ -10,9 +10,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs a first-stage graph (a VAE or TAESD decoder or encoder) on a backend, for the whole picture or tile by tile
- * ({@link Tiling}). Tiling is used when {@link VaeTiling#enabled()} asks for it, and also, with a warning in the
- * log, when the compute memory of the untiled graph — measured with ggml's allocator before anything is allocated —
- * would exceed the budget (by default the memory the device reports free).
+ * ({@link Tiling}). The memory decisions are made here, in one place, from the untiled graph's compute memory as
+ * ggml's allocator measures it before anything is allocated:
+ * <ol>
+ *   <li>with a {@link LeanGraph} (the same work with smaller buffers, such as direct convolution), that graph is
+ *       used instead when the first one would need more than the lean graph's budget, with an INFO line;</li>
+ *   <li>tiles are used when {@link VaeTiling#enabled()} asks for them, and also, with a warning in the log, when the
+ *       graph chosen would still exceed the hard budget (by default the memory the device reports free).</li>
+ * </ol>
  */
 public final class FirstStageRunner {
     private static final Logger LOG = LoggerFactory.getLogger(FirstStageRunner.class);
@@ -25,11 +30,21 @@ public final class FirstStageRunner {
         Tensor build(Graph g, Tensor input);
     }
 
+    /**
+     * A second graph for the same work whose compute buffers are smaller (for the VAE: direct instead of im2col
+     * convolution), used for an untiled run when the first graph would need more than {@code budget} bytes.
+     *
+     * @param what how the lean graph differs, for the log ("direct convolution")
+     */
+    public record LeanGraph(GraphFn fn, long budget, String what) {
+    }
+
     private final Backend backend;
     private final VaeTiling tiling;
     private final String label;
     private volatile long lastComputeBytes;
     private volatile int lastTileCount;
+    private volatile boolean lastLean;
 
     public FirstStageRunner(Backend backend, VaeTiling tiling, String label) {
         this.backend = backend;
@@ -43,12 +58,27 @@ public final class FirstStageRunner {
 
     /** Latent → image: the output is {@code scale} times larger. */
     public Planar decode(Planar latent, int scale, GraphFn fn) {
-        return run(latent, scale, true, fn);
+        return run(latent, scale, true, fn, null);
+    }
+
+    /** {@link #decode(Planar, int, GraphFn)} with a lean graph for when {@code fn}'s would be too large (or null). */
+    public Planar decode(Planar latent, int scale, GraphFn fn, LeanGraph lean) {
+        return run(latent, scale, true, fn, lean);
     }
 
     /** Image → latent (or moments): the output is {@code scale} times smaller. */
     public Planar encode(Planar image, int scale, GraphFn fn) {
-        return run(image, scale, false, fn);
+        return run(image, scale, false, fn, null);
+    }
+
+    /** {@link #encode(Planar, int, GraphFn)} with a lean graph for when {@code fn}'s would be too large (or null). */
+    public Planar encode(Planar image, int scale, GraphFn fn, LeanGraph lean) {
+        return run(image, scale, false, fn, lean);
+    }
+
+    /** True when the last decode or encode ran its {@link LeanGraph}. */
+    public boolean lastLean() {
+        return lastLean;
     }
 
     /** The largest compute buffer (bytes) of the last decode or encode: the whole graph's, or one tile's. */
@@ -69,10 +99,20 @@ public final class FirstStageRunner {
         }
     }
 
-    private Planar run(Planar input, int scale, boolean upscale, GraphFn fn) {
+    private Planar run(Planar input, int scale, boolean upscale, GraphFn fn, LeanGraph lean) {
         boolean tiled = tiling.enabled();
+        lastLean = false;
         if (!tiled) {
             long need = measure(input, fn);
+            if (lean != null && need > lean.budget()) {
+                LOG.info("{} {} of {}x{}: the graph would need {} MiB of compute memory, more than the {} MiB "
+                                + "budget; using {} (same pixels, smaller buffers)", label,
+                        upscale ? "decode" : "encode", input.width(), input.height(), need >> 20,
+                        lean.budget() >> 20, lean.what());
+                fn = lean.fn();
+                lastLean = true;
+                need = measure(input, fn);
+            }
             long budget = tiling.memoryBudget() > 0 ? tiling.memoryBudget()
                     : (long) (backend.freeMemory() * FREE_MEMORY_SHARE);
             if (need > budget) {
