@@ -99,7 +99,8 @@ public final class FirstStageRunner {
         }
     }
 
-    private Planar run(Planar input, int scale, boolean upscale, GraphFn fn, LeanGraph lean) {
+    private Planar run(Planar input, int scale, boolean upscale, GraphFn first, LeanGraph lean) {
+        GraphFn fn = first;
         boolean tiled = tiling.enabled();
         lastLean = false;
         if (!tiled) {
@@ -122,6 +123,7 @@ public final class FirstStageRunner {
                 tiled = true;
             }
         }
+        GraphFn chosen = fn;
         if (!tiled) {
             lastTileCount = 1;
             return compute(input, fn, true);
@@ -137,7 +139,7 @@ public final class FirstStageRunner {
                 count, tx, ty, overlap);
         lastComputeBytes = 0;
         lastTileCount = count;
-        return Tiling.run(input, scale, upscale, tx, ty, overlap, t -> compute(t, fn, false),
+        return Tiling.run(input, scale, upscale, tx, ty, overlap, t -> compute(t, chosen, false),
                 t -> LOG.debug("{}: tile {}/{} at {},{}", label, t.index() + 1, t.count(), t.x(), t.y()));
     }
 
