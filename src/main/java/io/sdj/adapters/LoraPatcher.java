@@ -3,6 +3,7 @@ package io.sdj.adapters;
 import io.sdj.runtime.Backend;
 import io.sdj.runtime.GgmlType;
 import io.sdj.runtime.LowRank;
+import io.sdj.runtime.ScratchSpace;
 import io.sdj.runtime.Tensor;
 import io.sdj.runtime.TypeConverter;
 import io.sdj.runtime.WeightStore;
@@ -11,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -142,12 +144,13 @@ public final class LoraPatcher implements AutoCloseable {
                 modules++;
             }
         }
-        for (Map.Entry<String, List<Term>> e : byTarget.entrySet()) {
-            Tensor w = store.get(e.getKey());
-            MemorySegment orig = originalsArena.allocate(w.byteSize(), 64);
-            w.read(orig);
-            originals.put(e.getKey(), orig);
-            try (Arena scratch = Arena.ofConfined()) {
+        try (ScratchSpace scratch = new ScratchSpace()) { // mapped pages: nothing stays resident after the merge
+            for (Map.Entry<String, List<Term>> e : byTarget.entrySet()) {
+                Tensor w = store.get(e.getKey());
+                MemorySegment orig = originalsArena.allocate(w.byteSize(), 64);
+                w.read(orig);
+                originals.put(e.getKey(), orig);
+                scratch.reset();
                 MemorySegment cur = orig;
                 for (Term t : e.getValue()) {
                     cur = addDelta(cur, w, t, scratch);
@@ -163,7 +166,7 @@ public final class LoraPatcher implements AutoCloseable {
     }
 
     /** round_type(W + scale · up · down), W in the tensor's type; returns the new bytes. */
-    private static MemorySegment addDelta(MemorySegment bytes, Tensor w, Term term, Arena scratch) {
+    private static MemorySegment addDelta(MemorySegment bytes, Tensor w, Term term, SegmentAllocator scratch) {
         GgmlType type = w.type();
         long rowLength = w.ne(0);
         long n = w.elementCount();

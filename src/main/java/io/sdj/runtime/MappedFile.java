@@ -69,7 +69,7 @@ public final class MappedFile implements AutoCloseable {
             } finally {
                 int ignored = (int) NATIVE.close.invokeExact(state, fd); // the mapping keeps the file open
             }
-            if (addr.address() == -1L || addr.address() == 0L) {
+            if (mapFailed(addr)) {
                 throw new GgmlException("cannot map " + file + " (" + size + " bytes, errno " + NATIVE.errno(state) + ")");
             }
             return Optional.of(new MappedFile(file, addr.reinterpret(size)));
@@ -99,7 +99,7 @@ public final class MappedFile implements AutoCloseable {
             MemorySegment state = a.allocate(NATIVE.stateLayout);
             MemorySegment addr = (MemorySegment) NATIVE.mmap.invokeExact(state, MemorySegment.NULL, size,
                     PROT_READ | PROT_WRITE, MAP_PRIVATE | ANONYMOUS, -1, 0L);
-            if (addr.address() == -1L || addr.address() == 0L) {
+            if (mapFailed(addr)) {
                 throw new GgmlException("cannot map " + (size >> 20) + " MiB of scratch memory (errno "
                         + NATIVE.errno(state) + ")");
             }
@@ -171,6 +171,11 @@ public final class MappedFile implements AutoCloseable {
         } catch (Throwable e) {
             throw new GgmlException("cannot unmap " + path + ": " + e.getMessage());
         }
+    }
+
+    /** mmap's MAP_FAILED ((void *) -1), or a null address. */
+    private static boolean mapFailed(MemorySegment addr) {
+        return addr.address() == -1L || addr.address() == 0L;
     }
 
     private static int anonymousFlag() {

@@ -37,8 +37,7 @@ public final class ScratchSpace implements SegmentAllocator, AutoCloseable {
         }
         if (current != null) {
             try {
-                MemorySegment s = current.allocate(byteSize, byteAlignment);
-                return s;
+                return current.allocate(byteSize, byteAlignment);
             } catch (IndexOutOfBoundsException full) {
                 // falls through to a new block
             }

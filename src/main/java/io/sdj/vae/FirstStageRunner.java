@@ -99,35 +99,34 @@ public final class FirstStageRunner {
         }
     }
 
-    private Planar run(Planar input, int scale, boolean upscale, GraphFn first, LeanGraph lean) {
-        GraphFn fn = first;
-        boolean tiled = tiling.enabled();
+    private Planar run(Planar input, int scale, boolean upscale, GraphFn fn, LeanGraph lean) {
         lastLean = false;
-        if (!tiled) {
-            long need = measure(input, fn);
-            if (lean != null && need > lean.budget()) {
-                LOG.info("{} {} of {}x{}: the graph would need {} MiB of compute memory, more than the {} MiB "
-                                + "budget; using {} (same pixels, smaller buffers)", label,
-                        upscale ? "decode" : "encode", input.width(), input.height(), need >> 20,
-                        lean.budget() >> 20, lean.what());
-                fn = lean.fn();
-                lastLean = true;
-                need = measure(input, fn);
-            }
-            long budget = tiling.memoryBudget() > 0 ? tiling.memoryBudget()
-                    : (long) (backend.freeMemory() * FREE_MEMORY_SHARE);
-            if (need > budget) {
-                LOG.warn("{} of {}x{}: the untiled graph needs {} MiB of compute memory, more than the {} MiB "
-                                + "available on {}; falling back to tiled processing (as with --vae-tiling)", label,
-                        input.width(), input.height(), need >> 20, budget >> 20, backend.device().name());
-                tiled = true;
-            }
+        if (tiling.enabled()) {
+            return runTiled(input, scale, upscale, fn);
         }
-        GraphFn chosen = fn;
-        if (!tiled) {
-            lastTileCount = 1;
-            return compute(input, fn, true);
+        GraphFn use = fn;
+        long need = measure(input, use);
+        if (lean != null && need > lean.budget()) {
+            LOG.info("{} {} of {}x{}: the graph would need {} MiB of compute memory, more than the {} MiB budget; "
+                            + "using {} (same pixels, smaller buffers)", label, upscale ? "decode" : "encode",
+                    input.width(), input.height(), need >> 20, lean.budget() >> 20, lean.what());
+            use = lean.fn();
+            lastLean = true;
+            need = measure(input, use);
         }
+        long budget = tiling.memoryBudget() > 0 ? tiling.memoryBudget()
+                : (long) (backend.freeMemory() * FREE_MEMORY_SHARE);
+        if (need > budget) {
+            LOG.warn("{} of {}x{}: the untiled graph needs {} MiB of compute memory, more than the {} MiB "
+                            + "available on {}; falling back to tiled processing (as with --vae-tiling)", label,
+                    input.width(), input.height(), need >> 20, budget >> 20, backend.device().name());
+            return runTiled(input, scale, upscale, use);
+        }
+        lastTileCount = 1;
+        return compute(input, use, true);
+    }
+
+    private Planar runTiled(Planar input, int scale, boolean upscale, GraphFn fn) {
         int smallW = upscale ? input.width() : input.width() / scale;
         int smallH = upscale ? input.height() : input.height() / scale;
         float factor = upscale ? 1.0f : VaeTiling.ENCODE_TILE_FACTOR;
@@ -139,7 +138,7 @@ public final class FirstStageRunner {
                 count, tx, ty, overlap);
         lastComputeBytes = 0;
         lastTileCount = count;
-        return Tiling.run(input, scale, upscale, tx, ty, overlap, t -> compute(t, chosen, false),
+        return Tiling.run(input, scale, upscale, tx, ty, overlap, t -> compute(t, fn, false),
                 t -> LOG.debug("{}: tile {}/{} at {},{}", label, t.index() + 1, t.count(), t.x(), t.y()));
     }
 
