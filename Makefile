@@ -14,7 +14,7 @@ PROVISION ?= bash native/provision.sh
 # the prefix's mode, read when a recipe runs (so 'make native bindings build test' sees the fresh build)
 RUNTIME_MODE = $$(sed -n 's/^mode=//p' $(PREFIX)/runtime.env 2>/dev/null)
 
-.PHONY: bench-suite runtime bindings build install test test-example test-slow test-extended model run bench bench-jmh native clean help
+.PHONY: device-bundle bench-suite runtime bindings build install test test-example test-slow test-extended model run bench bench-jmh native clean help
 
 help:
 	@echo "make runtime   provision ggml (CPU + Vulkan/lavapipe) into native/prefix from Debian packages"
@@ -89,6 +89,10 @@ bench-jmh: build
 # The speed issue's rows (SD 1.5 256² and 512², q4_0 GGUF, SD 2.1, SDXL 1024²); ROWS, REPS, COMPARE: see bench/suite.sh
 bench-suite: build model
 	@bash bench/suite.sh
+
+# The carry bundle for the GPU check on a borrowed device (bench/device/gpu-bench.sh; see bench/README.md)
+device-bundle: build
+	@bash bench/device/bundle.sh
 
 # Build ggml from your own checkout: make native GGML_SOURCE_DIR=/path/to/ggml [GGML_CMAKE_FLAGS="-DGGML_CUDA=ON"]
 # (CPU backend with all CPU variants as plugins; add -DGGML_VULKAN=ON and/or -DGGML_CUDA=ON). Installs into $(PREFIX)
