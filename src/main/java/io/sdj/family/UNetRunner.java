@@ -32,11 +32,7 @@ public final class UNetRunner implements DiffusionModel {
     private Graph graph;
     private CompiledGraph compiled;
     private volatile long maxComputeBytes;
-    private Tensor x;
-    private Tensor t;
-    private Tensor context;
-    private Tensor y;
-    private Tensor out;
+    private GraphIo io;
     private long[] key = new long[0];
     /** The (w, h, tokens) whose batch-of-two graph did not fit in AUTO mode; those run as two passes. */
     private long[] batchedUnfit = new long[0];
@@ -107,14 +103,14 @@ public final class UNetRunner implements DiffusionModel {
     public float[] predict(float[] latent, int w, int h, float timestep, Conditioning c) {
         check(latent, w, h, c);
         prepare(w, h, c.tokens(), 1);
-        x.setFloats(latent);
-        t.setFloats(new float[]{timestep});
-        context.setFloats(c.context());
-        if (y != null) {
-            y.setFloats(c.vector());
+        io.x().setFloats(latent);
+        io.t().setFloats(new float[]{timestep});
+        io.context().setFloats(c.context());
+        if (io.y() != null) {
+            io.y().setFloats(c.vector());
         }
         compiled.compute();
-        return out.getFloats();
+        return io.out().getFloats();
     }
 
     /**
@@ -142,14 +138,14 @@ public final class UNetRunner implements DiffusionModel {
         } else {
             prepare(w, h, cond.tokens(), 2);
         }
-        x.setFloats(concat(latent, latent));
-        t.setFloats(new float[]{timestep, timestep});
-        context.setFloats(concat(cond.context(), uncond.context()));
-        if (y != null) {
-            y.setFloats(concat(cond.vector(), uncond.vector()));
+        io.x().setFloats(concat(latent, latent));
+        io.t().setFloats(new float[]{timestep, timestep});
+        io.context().setFloats(concat(cond.context(), uncond.context()));
+        if (io.y() != null) {
+            io.y().setFloats(concat(cond.vector(), uncond.vector()));
         }
         compiled.compute();
-        float[] both = out.getFloats();
+        float[] both = io.out().getFloats();
         int n = latent.length;
         return new float[][]{Arrays.copyOfRange(both, 0, n), Arrays.copyOfRange(both, n, 2 * n)};
     }
@@ -197,7 +193,7 @@ public final class UNetRunner implements DiffusionModel {
         UNet use = unet;
         if (flash != null && choice.flash(w, h, () -> {
             try (Graph probe = new Graph("unet")) {
-                return probe.measureComputeBytes(backend, build(probe, unet, w, h, c, tokens, batch, adm));
+                return probe.measureComputeBytes(backend, build(probe, unet, w, h, c, tokens, batch, adm).out());
             }
         })) {
             use = flash;
@@ -205,8 +201,9 @@ public final class UNetRunner implements DiffusionModel {
         }
         Graph g = new Graph("unet");
         try {
-            out = build(g, use, w, h, c, tokens, batch, adm);
-            compiled = g.compile(backend, out);
+            GraphIo built = build(g, use, w, h, c, tokens, batch, adm);
+            compiled = g.compile(backend, built.out());
+            io = built;
             current = use;
             graph = g;
             key = k;
@@ -220,13 +217,17 @@ public final class UNetRunner implements DiffusionModel {
         }
     }
 
-    /** Declares the inputs on {@code g} (into the fields) and builds the forward pass of {@code net}. */
-    private Tensor build(Graph g, UNet net, int w, int h, int c, int tokens, int batch, int adm) {
-        x = g.input("x", GgmlType.F32, w, h, c, batch);
-        t = g.input("timesteps", GgmlType.F32, batch);
-        context = g.input("context", GgmlType.F32, net.config().contextDim(), tokens, batch);
-        y = adm > 0 ? g.input("y", GgmlType.F32, adm, batch) : null;
-        return net.forward(g, x, t, context, y);
+    /** A U-Net graph's inputs (y only with a class/vector embedding) and its output. */
+    private record GraphIo(Tensor x, Tensor t, Tensor context, Tensor y, Tensor out) {
+    }
+
+    /** Declares the inputs on {@code g} and builds the forward pass of {@code net} over them. */
+    private static GraphIo build(Graph g, UNet net, int w, int h, int c, int tokens, int batch, int adm) {
+        Tensor x = g.input("x", GgmlType.F32, w, h, c, batch);
+        Tensor t = g.input("timesteps", GgmlType.F32, batch);
+        Tensor context = g.input("context", GgmlType.F32, net.config().contextDim(), tokens, batch);
+        Tensor y = adm > 0 ? g.input("y", GgmlType.F32, adm, batch) : null;
+        return new GraphIo(x, t, context, y, net.forward(g, x, t, context, y));
     }
 
     private void release() {
@@ -238,6 +239,7 @@ public final class UNetRunner implements DiffusionModel {
             graph.close();
             graph = null;
         }
+        io = null;
         key = new long[0];
     }
 
