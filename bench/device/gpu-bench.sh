@@ -26,6 +26,9 @@ bundle=$(cd "${1:?usage: gpu-bench.sh BUNDLE [OUT]}" && pwd)
 out=${2:-${OUT:?set OUT or pass an output folder}}
 work=${SDJ_DEVICE_WORK:-/tmp/sdj-device}
 smoke=${SDJ_DEVICE_SMOKE:-0}
+# device time is scarce: a case may take case_limit seconds, and no case starts after budget seconds
+case_limit=${SDJ_DEVICE_CASE_LIMIT:-240}
+budget=${SDJ_DEVICE_BUDGET:-420}
 mkdir -p "$out" "$work/models"
 t_start=$(date +%s)
 log() { echo "[gpu-bench +$(($(date +%s) - t_start))s] $*" | tee -a "$out/bench.log" >&2; }
@@ -41,8 +44,8 @@ if [ "$smoke" != 1 ]; then
   icd=$(ls $nv/share/vulkan/icd.d/nvidia_icd*.json /usr/share/vulkan/icd.d/nvidia_icd*.json \
         /etc/vulkan/icd.d/nvidia_icd*.json 2>/dev/null | head -1)
   egl=$(ls $nv/share/glvnd/egl_vendor.d/*nvidia*.json /usr/share/glvnd/egl_vendor.d/*nvidia*.json 2>/dev/null | head -1)
-  [ -n "$icd" ] || log "no NVIDIA Vulkan ICD manifest found; ggml will see only what the loader finds"
-  export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
+  if [ -n "$icd" ]; then export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
+  else log "no NVIDIA Vulkan ICD manifest found; ggml will see only what the Vulkan loader finds"; fi
   [ -n "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES=$egl
   libs=$libs:$nv/lib64:/usr/lib/x86_64-linux-gnu
 else
@@ -52,8 +55,9 @@ else
 fi
 export OMP_WAIT_POLICY=passive GGML_NO_BACKTRACE=1 MESA_SHADER_CACHE_DIR=$work/mesa-cache
 smi=$(command -v nvidia-smi || ls $nv/bin/nvidia-smi 2>/dev/null | head -1)
+limit=()   # a command to run java under (run_case sets a timeout)
 java_() {
-  "$P/usr/lib64/ld-linux-x86-64.so.2" --library-path "$libs:$work/jre/lib:$work/jre/lib/server" "$work/jre/bin/java" \
+  "${limit[@]}" "$P/usr/lib64/ld-linux-x86-64.so.2" --library-path "$libs:$work/jre/lib:$work/jre/lib/server" "$work/jre/bin/java" \
     -Dsdj.ggml.path="$P/usr/lib/x86_64-linux-gnu" -Dsdj.ggml.backends="$P/usr/lib/x86_64-linux-gnu/ggml/backends0" \
     --enable-native-access=ALL-UNNAMED "$@"
 }
@@ -87,6 +91,11 @@ run_case() {
   local name=$1; shift
   local jopts=()
   if [ "${1:-}" = -D ]; then jopts=("$2"); shift 2; fi
+  if [ $(($(date +%s) - t_start)) -gt "$budget" ]; then
+    log "case $name: skipped, the ${budget} s budget is spent"
+    printf '%s\tskipped\n' "$name" >> "$out/results.tsv"
+    return
+  fi
   log "case $name: ${jopts[*]} $*"
   local base=0 sampler=
   if [ -n "$smi" ]; then
@@ -96,9 +105,12 @@ run_case() {
   fi
   local t0 t1 rc
   t0=$(date +%s.%N)
+  limit=(timeout -k 10 "$case_limit")
   java_ -Xmx8g "${jopts[@]}" -cp "$bundle/lib/*" io.sdj.cli.Main --backend "$device" \
     --tokenizer "$bundle/data/merges.txt" -v -o "$out/$name.png" "$@" >"$out/$name.log" 2>&1
   rc=$?
+  limit=()
+  [ $rc = 124 ] && log "case $name: stopped after ${case_limit} s"
   t1=$(date +%s.%N)
   local peak=n/a
   if [ -n "$sampler" ]; then
@@ -116,13 +128,19 @@ run_case() {
     "$peak" "$timings" >> "$out/results.tsv"
   log "case $name: rc $rc, first step ${first:-?} s, peak VRAM $peak MiB; $timings"
 }
+compare() {  # compare LABEL EXPECTED ACTUAL: their mean and largest difference, into results.tsv
+  if [ -s "$2" ] && [ -s "$3" ]; then
+    java_ -cp "$bundle/classes/tools" ImageDiff "$2" "$3" 2>&1 | sed "s/^/$1: /" | tee -a "$out/results.tsv" >&2
+  else
+    echo "$1: not compared (an image is missing)" | tee -a "$out/results.tsv" >&2
+  fi
+}
 golden() {  # golden NAME FILE: one SD 1.5 golden case, its arguments from cases.tsv, compared with sd.cpp's image
   local name=$1 file=$2 args
   args=$(awk -F'\t' -v f="$file" '$1 == f {print $2}' "$bundle/data/golden-cases.tsv" \
          | sed -E "s#-m MODEL##; s# -o [^ ]+##; s# -t [0-9]+##; s# -v##")
   eval "run_case $name -m \"\$sd15\" $args"
-  java_ -cp "$bundle/classes/tools" ImageDiff "$bundle/data/$file" "$out/$name.png" 2>&1 | sed "s/^/$name vs sd.cpp: /" \
-    | tee -a "$out/results.tsv" >&2
+  compare "$name vs sd.cpp" "$bundle/data/$file" "$out/$name.png"
 }
 
 golden golden-c01 c01_t2i64_eulera_discrete_s2_cfg7_seed42.png
@@ -134,10 +152,8 @@ run_case sd15-$size -m "$sd15" "${common[@]}"
 run_case sd15-$size-again -m "$sd15" "${common[@]}"
 run_case sd15-$size-two-pass -D -Dsdj.guidance=two_pass -m "$sd15" "${common[@]}"
 run_case sd15-$size-fa -m "$sd15" "${common[@]}" --diffusion-fa
-java_ -cp "$bundle/classes/tools" ImageDiff "$out/sd15-$size.png" "$out/sd15-$size-two-pass.png" 2>&1 \
-  | sed "s/^/sd15-$size batch of two vs two passes: /" | tee -a "$out/results.tsv" >&2
-java_ -cp "$bundle/classes/tools" ImageDiff "$out/sd15-$size.png" "$out/sd15-$size-fa.png" 2>&1 \
-  | sed "s/^/sd15-$size regular vs flash attention: /" | tee -a "$out/results.tsv" >&2
+compare "sd15-$size batch of two vs two passes" "$out/sd15-$size.png" "$out/sd15-$size-two-pass.png"
+compare "sd15-$size regular vs flash attention" "$out/sd15-$size.png" "$out/sd15-$size-fa.png"
 
 if [ -n "${gen_sdxl:-}" ]; then
   wait "$gen_sdxl"
@@ -146,6 +162,7 @@ if [ -n "${gen_sdxl:-}" ]; then
     xl=(-p "$prompt" -W 1024 -H 1024 --steps 20 --cfg-scale 7 --sampling-method euler_a -s 42)
     run_case sdxl-1024 -m "$sdxl" "${xl[@]}"
     run_case sdxl-1024-fa -m "$sdxl" "${xl[@]}" --diffusion-fa
+    compare "sdxl-1024 regular vs flash attention" "$out/sdxl-1024.png" "$out/sdxl-1024-fa.png"
   else
     log "writing the SDXL stand-in failed: $(tail -3 "$out/gen-sdxl.log")"
   fi
