@@ -86,7 +86,7 @@ log "SD 1.5 stand-in written: $(tail -1 "$out/gen-sd15.log" 2>/dev/null)"
 # --- cases ---------------------------------------------------------------------------------------------------------
 printf 'case\trc\twall_s\tfirst_step_s\tpeak_vram_mib\ttimings\n' > "$out/results.tsv"
 vram_used() { "$smi" --query-gpu=memory.used --format=csv,noheader,nounits 2>/dev/null | head -1; }
-# run_case NAME [JAVA OPTIONS --] SDJ ARGS...: one sdj process; its log and image go to $OUT
+# run_case NAME [-D JAVA_OPTION] SDJ_ARGS...: one sdj process; its log and image go to $OUT
 run_case() {
   local name=$1; shift
   local jopts=()
