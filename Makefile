@@ -26,6 +26,7 @@ help:
 	@echo "make bench     benchmarks (bench/)"
 	@echo "make run       generate an image end to end with sdj's own small stand-in model (random weights)"
 	@echo "make model     write the full-size SD1.5 stand-in from ../shared (for the benchmarks)"
+	@echo "make device-bundle  pack what the GPU check (bench/device/gpu-bench.sh) needs on a borrowed device"
 
 # mode=built: 'make native' installed your own ggml there; it is used as it is and never re-provisioned
 runtime:
@@ -92,7 +93,7 @@ bench-suite: build model
 
 # The carry bundle for the GPU check on a borrowed device (bench/device/gpu-bench.sh; see bench/README.md)
 device-bundle: build
-	@bash bench/device/bundle.sh
+	@SDJ_SHARED=$(SHARED) bash bench/device/bundle.sh
 
 # Build ggml from your own checkout: make native GGML_SOURCE_DIR=/path/to/ggml [GGML_CMAKE_FLAGS="-DGGML_CUDA=ON"]
 # (CPU backend with all CPU variants as plugins; add -DGGML_VULKAN=ON and/or -DGGML_CUDA=ON). Installs into $(PREFIX)
