@@ -103,12 +103,7 @@ public final class UNetRunner implements DiffusionModel {
     public float[] predict(float[] latent, int w, int h, float timestep, Conditioning c) {
         check(latent, w, h, c);
         prepare(w, h, c.tokens(), 1);
-        io.x().setFloats(latent);
-        io.t().setFloats(new float[]{timestep});
-        io.context().setFloats(c.context());
-        if (io.y() != null) {
-            io.y().setFloats(c.vector());
-        }
+        io.feed(latent, new float[]{timestep}, c.context(), c.vector());
         compiled.compute();
         return io.out().getFloats();
     }
@@ -138,12 +133,8 @@ public final class UNetRunner implements DiffusionModel {
         } else {
             prepare(w, h, cond.tokens(), 2);
         }
-        io.x().setFloats(concat(latent, latent));
-        io.t().setFloats(new float[]{timestep, timestep});
-        io.context().setFloats(concat(cond.context(), uncond.context()));
-        if (io.y() != null) {
-            io.y().setFloats(concat(cond.vector(), uncond.vector()));
-        }
+        io.feed(concat(latent, latent), new float[]{timestep, timestep}, concat(cond.context(), uncond.context()),
+                io.y() != null ? concat(cond.vector(), uncond.vector()) : null);
         compiled.compute();
         float[] both = io.out().getFloats();
         int n = latent.length;
@@ -219,6 +210,15 @@ public final class UNetRunner implements DiffusionModel {
 
     /** A U-Net graph's inputs (y only with a class/vector embedding) and its output. */
     private record GraphIo(Tensor x, Tensor t, Tensor context, Tensor y, Tensor out) {
+        /** Sets the inputs; {@code vector} is read only when the graph has a y input. */
+        void feed(float[] latent, float[] timesteps, float[] ctx, float[] vector) {
+            x.setFloats(latent);
+            t.setFloats(timesteps);
+            context.setFloats(ctx);
+            if (y != null) {
+                y.setFloats(vector);
+            }
+        }
     }
 
     /** Declares the inputs on {@code g} and builds the forward pass of {@code net} over them. */
