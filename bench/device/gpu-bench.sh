@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check (issue 9, item 8), made to run once on the borrowed device machine through the `run` tool:
 #
-#   make device-bundle      # here, first: builds target/device-bundle (about 55 MiB), see bench/device/bundle.sh
+#   make device-bundle      # here, first: builds target/device-bundle (about 53 MiB), see bench/device/bundle.sh
 #   run  carry=["target/device-bundle"]  timeout_s=570
 #        command="bash bench/device/gpu-bench.sh target/device-bundle"
 #
@@ -55,18 +55,21 @@ else
 fi
 export OMP_WAIT_POLICY=passive GGML_NO_BACKTRACE=1 MESA_SHADER_CACHE_DIR=$work/mesa-cache
 smi=$(command -v nvidia-smi || ls $nv/bin/nvidia-smi 2>/dev/null | head -1)
-limit=()   # a command to run java under (run_case sets a timeout)
+# a command to run java under and extra JVM options for sdj; run_case sets both as locals (bash scopes them dynamically)
+limit=()
+jopts=()
 java_() {
   "${limit[@]}" "$P/usr/lib64/ld-linux-x86-64.so.2" --library-path "$libs:$work/jre/lib:$work/jre/lib/server" "$work/jre/bin/java" \
     -Dsdj.ggml.path="$P/usr/lib/x86_64-linux-gnu" -Dsdj.ggml.backends="$P/usr/lib/x86_64-linux-gnu/ggml/backends0" \
     --enable-native-access=ALL-UNNAMED "$@"
 }
-sdj() { java_ -Xmx8g -cp "$bundle/lib/*" io.sdj.cli.Main "$@"; }
+sdj() { java_ -Xmx8g "${jopts[@]}" -cp "$bundle/lib/*" io.sdj.cli.Main "$@"; }
 
 log "host: $(nproc) cores, $(free -g 2>/dev/null | awk '/Mem:/{print $2 " GiB"}'), nvidia-smi: ${smi:-none}"
 [ -n "$smi" ] && "$smi" --query-gpu=name,driver_version,memory.total,memory.used --format=csv >>"$out/bench.log" 2>&1
-sdj --list-devices 2>&1 | tee -a "$out/bench.log" >&2
-device=$(sdj --list-devices 2>/dev/null | awk '$3 == "vulkan" {print $1; exit}')
+devices=$(sdj --list-devices 2>&1)
+echo "$devices" | tee -a "$out/bench.log" >&2
+device=$(echo "$devices" | awk '$3 == "vulkan" {print $1; exit}')
 [ -n "$device" ] || { log "no Vulkan device: stopping (see bench.log)"; exit 1; }
 log "using $device"
 
@@ -89,7 +92,7 @@ vram_used() { "$smi" --query-gpu=memory.used --format=csv,noheader,nounits 2>/de
 # run_case NAME [-D JAVA_OPTION] SDJ_ARGS...: one sdj process; its log and image go to $OUT
 run_case() {
   local name=$1; shift
-  local jopts=()
+  local jopts=() limit=(timeout -k 10 "$case_limit")
   if [ "${1:-}" = -D ]; then jopts=("$2"); shift 2; fi
   if [ $(($(date +%s) - t_start)) -gt "$budget" ]; then
     log "case $name: skipped, the ${budget} s budget is spent"
@@ -105,11 +108,8 @@ run_case() {
   fi
   local t0 t1 rc
   t0=$(date +%s.%N)
-  limit=(timeout -k 10 "$case_limit")
-  java_ -Xmx8g "${jopts[@]}" -cp "$bundle/lib/*" io.sdj.cli.Main --backend "$device" \
-    --tokenizer "$bundle/data/merges.txt" -v -o "$out/$name.png" "$@" >"$out/$name.log" 2>&1
+  sdj --backend "$device" --tokenizer "$bundle/data/merges.txt" -v -o "$out/$name.png" "$@" >"$out/$name.log" 2>&1
   rc=$?
-  limit=()
   [ $rc = 124 ] && log "case $name: stopped after ${case_limit} s"
   t1=$(date +%s.%N)
   local peak=n/a
