@@ -217,7 +217,7 @@ public final class LoraPatcher implements AutoCloseable {
             for (ActiveLora l : loras) {
                 for (LoraModule m : l.modules()) {
                     Tensor w = store.get(m.target());
-                    boolean conv = w.ne(2) > 1 || w.ne(3) > 1;
+                    boolean conv = w.ne(2) > 1 || w.ne(3) > 1 || store.kernelShape(m.target()).isPresent();
                     GgmlType type = conv || m.dtype() == io.sdj.model.DType.F16 ? GgmlType.F16 : GgmlType.F32;
                     String p = "lora" + i++ + "." + m.target();
                     Tensor down;

@@ -3,6 +3,7 @@ package io.sdj.cli;
 import io.sdj.SdjException;
 import io.sdj.pipeline.GenerationRequest;
 import io.sdj.adapters.LoraApplyMode;
+import io.sdj.family.TensorTypeRule;
 import io.sdj.runtime.GgmlType;
 import io.sdj.sampling.Prediction;
 import io.sdj.sampling.RngKind;
@@ -59,13 +60,16 @@ import java.util.stream.Collectors;
  * @param speed            TAESD, previews, VAE tiling and flash attention ({@link SpeedFlags})
  * @param loraModelDir     --lora-model-dir: the folder prompt tags {@code <lora:name:multiplier>} name files in, or null
  * @param loraApplyMode    --lora-apply-mode (auto, immediately, at_runtime)
+ * @param tensorTypeRules  --tensor-type-rules: per-tensor weight types, first match wins (empty: none)
+ * @param diffusionConvType --diffusion-conv-type: the U-Net's convolution kernels' type, or null for F16 (sd.cpp's)
  */
 public record CliOptions(Path model, Path diffusionModel, Path vae, Path clipL, Path clipG, Path tokenizer, String backend, int threads, GgmlType weightType,
                          String prompt, String negativePrompt, int width, int height, int steps, float cfgScale,
                          SamplerKind sampler, Scheduler scheduler, long seed, RngKind rng, Path initImage,
                          float strength, int clipSkip, int batchCount, String output, int outputBeginIndex,
                          Prediction prediction, boolean verbose, boolean listDevices, boolean help,
-                         SpeedFlags speed, Path loraModelDir, LoraApplyMode loraApplyMode) {
+                         SpeedFlags speed, Path loraModelDir, LoraApplyMode loraApplyMode,
+                         List<TensorTypeRule> tensorTypeRules, GgmlType diffusionConvType) {
 
     /** sd-cli's default output file. */
     public static final String DEFAULT_OUTPUT = "output.png";
@@ -86,7 +90,7 @@ public record CliOptions(Path model, Path diffusionModel, Path vae, Path clipL, 
             "--embd-dir", "--upscale-model", "--upscale-repeats",
             "--offload-to-cpu", "--mmap", "--clip-on-cpu", "--vae-on-cpu", "--control-net-cpu",
             "--control-image", "--control-strength", "--mask", "--sampler-rng", "--guidance", "--eta",
-            "--color", "--sigmas", "--tensor-type-rules",
+            "--color", "--sigmas",
             "--t5xxl", "--llm", "--ref-image", "-r", "--canny",
             "--img-cfg-scale", "--slg-scale", "--skip-layers", "--skip-layer-start", "--skip-layer-end",
             "--timestep-shift", "--flow-shift", "--cache-mode", "--photo-maker", "--video-frames", "--fps");
@@ -370,6 +374,14 @@ public record CliOptions(Path model, Path diffusionModel, Path vae, Path clipL, 
                         (b, v) -> b.rng = v.lookup(RngKind::fromName)),
                 new Flag(null, "--type", "<type>", "convert weights on load to this type, one of [" + types + "]\n"
                         + "(default: the file's type)", (b, v) -> b.weightType = v.lookup(CliOptions::weightType)),
+                new Flag(null, "--tensor-type-rules", "<rules>", "weight type per tensor pattern, first match wins\n"
+                        + "(example: \"^first_stage_model\\.=f16,model\\.diffusion_model\\.=q8_0\");\n"
+                        + "patterns are searched in the checkpoint's tensor names",
+                        (b, v) -> b.tensorTypeRules = v.lookup(TensorTypeRule::parse)),
+                new Flag(null, "--diffusion-conv-type", "<type>", "sdj only: the U-Net's convolution kernels in this\n"
+                        + "type (default: f16, as sd-cli); q8_0/q4_0 make the U-Net\n"
+                        + "smaller and faster on CPUs, and images differ from sd-cli's",
+                        (b, v) -> b.diffusionConvType = v.lookup(CliOptions::convType)),
                 new Flag(null, "--lora-model-dir", "<dir>", "folder of the LoRA files that prompt tags\n"
                         + "<lora:name:multiplier> name (default: none; tags stay in the prompt)",
                         (b, v) -> b.loraModelDir = v.asPath()),
@@ -468,6 +480,15 @@ public record CliOptions(Path model, Path diffusionModel, Path vae, Path clipL, 
         return t;
     }
 
+    private static GgmlType convType(String name) {
+        GgmlType t = GgmlType.fromName("diffusion-conv-type", name);
+        if (!t.isWeightType()) {
+            throw new UsageException("--diffusion-conv-type: " + t.cliName() + " is not a weight type; expected one of "
+                    + GgmlType.weightTypeNames());
+        }
+        return t;
+    }
+
     /** Mutable state while parsing; every field starts at sd-cli's default. */
     private static final class Builder {
         private Path model;
@@ -503,12 +524,14 @@ public record CliOptions(Path model, Path diffusionModel, Path vae, Path clipL, 
         private final SpeedFlags.Builder speed = new SpeedFlags.Builder();
         private Path loraModelDir;
         private LoraApplyMode loraApplyMode = LoraApplyMode.AUTO;
+        private List<TensorTypeRule> tensorTypeRules = List.of();
+        private GgmlType diffusionConvType;
 
         CliOptions build() {
             return new CliOptions(model, diffusionModel, vae, clipL, clipG, tokenizer, backend, threads, weightType, prompt, negativePrompt, width,
                     height, steps, cfgScale, sampler, scheduler, seed, rng, initImage, strength, clipSkip, batchCount,
                     output, outputBeginIndex, prediction, verbose, listDevices, help, speed.build(),
-                    loraModelDir, loraApplyMode);
+                    loraModelDir, loraApplyMode, tensorTypeRules, diffusionConvType);
         }
     }
 }

@@ -142,7 +142,8 @@ public final class Main {
 
         StableDiffusion.Builder builder = StableDiffusion.builder().model(model).diffusionModel(o.diffusionModel())
                 .vae(o.vae()).clipL(o.clipL()).clipG(o.clipG()).backend(o.backend())
-                .threads(threads).weightType(o.weightType()).prediction(o.prediction()).listener(progress)
+                .threads(threads).weightType(o.weightType()).tensorTypeRules(o.tensorTypeRules())
+                .diffusionConvType(o.diffusionConvType()).prediction(o.prediction()).listener(progress)
                 .loraModelDir(o.loraModelDir()).loraApplyMode(o.loraApplyMode())
                 .residency(WeightResidency.ON_DEMAND) // one generation: each part loaded when needed, then freed
                 .firstStage(o.speed().firstStage(previewWriter(Path.of(o.speed().previewPath()), log)))

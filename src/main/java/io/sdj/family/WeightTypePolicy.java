@@ -1,10 +1,13 @@
 package io.sdj.family;
 
+import io.sdj.InvalidParameterException;
+import io.sdj.model.Component;
 import io.sdj.model.ModelFormatException;
 import io.sdj.model.TensorInfo;
 import io.sdj.runtime.GgmlType;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Decides the in-memory ggml type of each weight the way stable-diffusion.cpp does for the LDM families:
@@ -14,20 +17,86 @@ import java.nio.file.Path;
  * weight the file already stores quantized (GGUF) keeps its type unless another type is requested; quantized
  * kernels, norms and biases (which sd.cpp's converter never writes) are expanded.
  *
- * @param requested the --type target, or null to keep the file's types
+ * <p>{@code rules} ({@code --tensor-type-rules}) replace {@code requested} for the tensors they match, as in sd.cpp.
+ * {@code diffusionConvType} is sdj's own: the U-Net's convolution kernels in that type instead of F16, a quantized
+ * one stored as a [KW·KH·IC, OC] matrix and run as im2col and a matrix product (images then differ from sd-cli's);
+ * a kernel whose KW·KH·IC does not fit the type's block stays F16.
+ *
+ * @param requested         the --type target, or null to keep the file's types
+ * @param rules             --tensor-type-rules, first match wins (empty: none)
+ * @param diffusionConvType --diffusion-conv-type: the U-Net's convolution kernels' type, or null for F16
  */
-public record WeightTypePolicy(GgmlType requested) {
+public record WeightTypePolicy(GgmlType requested, List<TensorTypeRule> rules, GgmlType diffusionConvType) {
+    /** The parameter name errors about {@code diffusionConvType} carry. */
+    public static final String DIFFUSION_CONV_TYPE = "diffusion-conv-type";
+
+    public WeightTypePolicy {
+        rules = rules == null ? List.of() : List.copyOf(rules);
+        if (requested != null && !requested.isWeightType()) {
+            throw new InvalidParameterException("type", requested.cliName() + " is not a weight type; expected one of "
+                    + GgmlType.weightTypeNames());
+        }
+        if (diffusionConvType != null && !diffusionConvType.isWeightType()) {
+            throw new InvalidParameterException(DIFFUSION_CONV_TYPE, diffusionConvType.cliName()
+                    + " is not a weight type; expected one of " + GgmlType.weightTypeNames());
+        }
+    }
+
+    /** Only --type (null: the file's types). */
+    public WeightTypePolicy(GgmlType requested) {
+        this(requested, List.of(), null);
+    }
+
+    /** This policy with --tensor-type-rules. */
+    public WeightTypePolicy withRules(List<TensorTypeRule> r) {
+        return new WeightTypePolicy(requested, r, diffusionConvType);
+    }
+
+    /** This policy with the U-Net's convolution kernels in {@code type} (null: F16). */
+    public WeightTypePolicy withDiffusionConvType(GgmlType type) {
+        return new WeightTypePolicy(requested, rules, type);
+    }
 
     /** The type of one tensor; {@code localName} is its name inside its component. */
     public GgmlType typeOf(Path file, TensorInfo t, String localName) {
         GgmlType fileType = fileType(file, t);
         return switch (t.rank()) {
             case 1 -> GgmlType.F32;  // a quantized norm or bias (crafted file) is expanded: ggml adds F32 vectors
-            case 4 -> GgmlType.F16;  // ggml's im2col convolution takes F16 kernels only, quantized ones are expanded
-            case 2 -> linearType(t, localName, fileType);
+            case 4 -> kernelType(t);
+            case 2 -> linearType(t, localName, fileType, requestedFor(t.name()));
             default -> throw new ModelFormatException(file, t.name(), "has rank " + t.rank()
                     + "; SD weights have rank 1, 2 or 4");
         };
+    }
+
+    /**
+     * A convolution kernel [OC, IC, KH, KW]: F16 (ggml's im2col convolution takes F16 kernels; quantized ones in a
+     * file are expanded), unless {@code diffusionConvType} asks otherwise for a U-Net kernel whose KW·KH·IC fits it.
+     */
+    private GgmlType kernelType(TensorInfo t) {
+        if (diffusionConvType == null || !t.name().startsWith(Component.UNET.prefix())) {
+            return GgmlType.F16;
+        }
+        long k = t.dim(1) * t.dim(2) * t.dim(3);
+        if (diffusionConvType.isQuantized() && k % diffusionConvType.blockSize() != 0) {
+            return GgmlType.F16;
+        }
+        return diffusionConvType;
+    }
+
+    /** The first matching rule's type, else --type. */
+    private GgmlType requestedFor(String tensorName) {
+        for (TensorTypeRule r : rules) {
+            if (r.matches(tensorName)) {
+                return r.type();
+            }
+        }
+        return requested;
+    }
+
+    /** The rules that match none of {@code names} (to warn about: sd.cpp's and sdj's names can differ). */
+    public List<TensorTypeRule> unmatchedRules(java.util.Collection<String> names) {
+        return rules.stream().filter(r -> names.stream().noneMatch(r::matches)).toList();
     }
 
     /** The ggml type a tensor is stored as. */
@@ -40,7 +109,7 @@ public record WeightTypePolicy(GgmlType requested) {
         }
     }
 
-    private GgmlType linearType(TensorInfo t, String name, GgmlType fileType) {
+    private static GgmlType linearType(TensorInfo t, String name, GgmlType fileType, GgmlType requested) {
         if (name.contains("position_embedding") || name.contains("positional_embedding")
                 || name.equals("text_projection")) {
             return GgmlType.F32;

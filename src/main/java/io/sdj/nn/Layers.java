@@ -62,8 +62,27 @@ public final class Layers {
         if (scale == 1.0f) {
             return conv2d(g, x, s, stride, pad);
         }
-        Tensor y = g.conv2d(s.get("weight"), g.scale(x, scale), stride, stride, pad, pad, 1, 1);
-        y = g.scale(y, 1.0f / scale);
+        Tensor y = convolve(g, g.scale(x, scale), s, stride, pad, false);
+        return addBias(g, g.scale(y, 1.0f / scale), s);
+    }
+
+    /**
+     * The scope's kernel applied to x without bias: ggml's im2col convolution (or the direct one) for a [KW, KH, IC,
+     * OC] kernel, im2col and a matrix product for a kernel the store holds as a matrix (a quantized one, see
+     * {@link io.sdj.runtime.WeightStore#createKernelMatrix}); there is no direct form of the latter.
+     */
+    private static Tensor convolve(Graph g, Tensor x, Scope s, int stride, int pad, boolean direct) {
+        Tensor w = s.get("weight");
+        java.util.Optional<long[]> matrix = s.store().kernelShape(s.prefix() + "weight");
+        if (matrix.isPresent()) {
+            long[] ne = matrix.get();
+            return g.conv2dMatrix(w, (int) ne[0], (int) ne[1], x, stride, stride, pad, pad, 1, 1);
+        }
+        return direct ? g.conv2dDirect(w, x, stride, stride, pad, pad, 1, 1)
+                : g.conv2d(w, x, stride, stride, pad, pad, 1, 1);
+    }
+
+    private static Tensor addBias(Graph g, Tensor y, Scope s) {
         if (!s.has("bias")) {
             return y;
         }
@@ -73,7 +92,7 @@ public final class Layers {
 
     /** Convolution from a scope holding {@code weight} and {@code bias}. */
     public static Tensor conv2d(Graph g, Tensor x, Scope s, int stride, int pad) {
-        Tensor y = conv2d(g, x, s.get("weight"), s.has("bias") ? s.get("bias") : null, stride, pad);
+        Tensor y = addBias(g, convolve(g, x, s, stride, pad, false), s);
         for (LowRank lr : s.store().lowRank(s.prefix() + "weight")) {
             Tensor d = g.conv2d(lr.down(), x, stride, stride, pad, pad, 1, 1);
             Tensor u = g.conv2d(lr.up(), d, 1, 1, 0, 0, 1, 1);
@@ -90,15 +109,8 @@ public final class Layers {
     /** {@link #conv2dDirect(Graph, Tensor, Scope, int, int)} on a scaled input, as {@link #conv2d(Graph, Tensor, Scope, int, int, float)}. */
     public static Tensor conv2dDirect(Graph g, Tensor x, Scope s, int stride, int pad, float scale) {
         Tensor in = scale == 1.0f ? x : g.scale(x, scale);
-        Tensor y = g.conv2dDirect(s.get("weight"), in, stride, stride, pad, pad, 1, 1);
-        if (scale != 1.0f) {
-            y = g.scale(y, 1.0f / scale);
-        }
-        if (!s.has("bias")) {
-            return y;
-        }
-        Tensor bias = s.get("bias");
-        return g.add(y, g.reshape(bias, 1, 1, bias.ne(0), 1));
+        Tensor y = convolve(g, in, s, stride, pad, true);
+        return addBias(g, scale == 1.0f ? y : g.scale(y, 1.0f / scale), s);
     }
 
     /** GroupNorm with 32 groups over x [W, H, C, N], then per-channel scale and shift. */

@@ -111,7 +111,11 @@ final class WeightLoader {
             for (TensorInfo t : chosen.values()) {
                 GgmlType type = policy.typeOf(source.path(), t, localName(t.name(), components));
                 types.put(t.name(), type);
-                store.create(t.name(), type, ggmlShape(t.shape()));
+                if (t.rank() == 4 && type.isQuantized()) {
+                    store.createKernelMatrix(t.name(), type, ggmlShape(t.shape())); // a quantized row cannot be KW long
+                } else {
+                    store.create(t.name(), type, ggmlShape(t.shape()));
+                }
             }
             List<TensorInfo> toCopy = new ArrayList<>(chosen.values());
             if (options.mapFiles() && backend.isCpu()) {
@@ -273,8 +277,7 @@ final class WeightLoader {
     /** One tensor: read into scratch, convert when the types differ, upload. */
     private static void fill(TensorSource source, TensorInfo t, Tensor dst, GgmlType to, ScratchSpace scratch,
                              Object uploadLock) {
-        long[] ne = ggmlShape(t.shape());
-        long rowLength = ne[0];
+        long rowLength = dst.ne(0); // the file's row, or a kernel matrix's KW·KH·IC (same elements, same order)
         long rows = t.elementCount() / rowLength;
         GgmlType from = GgmlType.valueOf(t.dtype().name());
         scratch.reset();

@@ -65,6 +65,17 @@ public enum GgmlType {
         return n / blockSize * bytesPerBlock;
     }
 
+    /** True for the types model weights can be held in: F32, F16, BF16 and the quantized types. */
+    public boolean isWeightType() {
+        return this == F32 || this == F16 || this == BF16 || isQuantized();
+    }
+
+    /** The weight types' names, comma-separated, for messages. */
+    public static String weightTypeNames() {
+        return Arrays.stream(values()).filter(GgmlType::isWeightType).map(GgmlType::cliName)
+                .collect(Collectors.joining(", "));
+    }
+
     /** The lower-case name used by sd.cpp's --type flag (f32, f16, q8_0, ...). */
     public String cliName() {
         return name().toLowerCase(Locale.ROOT);

@@ -254,18 +254,52 @@ public final class Graph extends GgmlContext {
 
     /** ggml asserts when a kernel does not fit the padded input; say so in Java instead. */
     private static void requireConvOutput(Tensor kernel, Tensor input, int s0, int s1, int p0, int p1, int d0, int d1) {
+        requireConvOutput(kernel, kernel.ne(0), kernel.ne(1), input, s0, s1, p0, p1, d0, d1);
+    }
+
+    private static void requireConvOutput(Tensor kernel, long kw, long kh, Tensor input, int s0, int s1, int p0, int p1,
+                                          int d0, int d1) {
         if (s0 < 1 || s1 < 1 || d0 < 1 || d1 < 1 || p0 < 0 || p1 < 0) {
             throw new GgmlException("conv2d: strides and dilations must be positive and paddings non-negative, got"
                     + " stride " + s0 + "x" + s1 + ", padding " + p0 + "x" + p1 + ", dilation " + d0 + "x" + d1);
         }
-        long ow = (input.ne(0) + 2L * p0 - d0 * (kernel.ne(0) - 1) - 1) / s0 + 1;
-        long oh = (input.ne(1) + 2L * p1 - d1 * (kernel.ne(1) - 1) - 1) / s1 + 1;
-        if (input.ne(0) + 2L * p0 - d0 * (kernel.ne(0) - 1) - 1 < 0 || input.ne(1) + 2L * p1 - d1 * (kernel.ne(1) - 1) - 1 < 0
-                || ow < 1 || oh < 1) {
-            throw new GgmlException("conv2d: kernel " + kernel.name() + " " + Arrays.toString(kernel.ne())
-                    + " does not fit input " + input.name() + " " + Arrays.toString(input.ne()) + " with padding "
-                    + p0 + "x" + p1);
+        long w = input.ne(0) + 2L * p0 - d0 * (kw - 1) - 1;
+        long h = input.ne(1) + 2L * p1 - d1 * (kh - 1) - 1;
+        if (kw < 1 || kh < 1 || w < 0 || h < 0) {
+            throw new GgmlException("conv2d: kernel " + kernel.name() + " (" + kw + "x" + kh + ") "
+                    + Arrays.toString(kernel.ne()) + " does not fit input " + input.name() + " "
+                    + Arrays.toString(input.ne()) + " with padding " + p0 + "x" + p1);
         }
+    }
+
+    /**
+     * 2-D convolution with the kernel stored as a matrix: {@code kernel} is [KW·KH·IC, OC] (a [KW, KH, IC, OC] kernel
+     * with its first three dimensions flattened, so the same bytes), in any type ggml's matrix product takes,
+     * quantized ones included. The input [W, H, IC, N] is unfolded (ggml_im2col, F32) to [KW·KH·IC, OW·OH·N], the
+     * kernel multiplies it, and the product is laid out as conv2d's result [OW, OH, OC, N].
+     */
+    public Tensor conv2dMatrix(Tensor kernel, int kw, int kh, Tensor input, int stride0, int stride1, int pad0, int pad1,
+                               int dil0, int dil1) {
+        long ic = input.ne(2);
+        if (kernel.ne(2) != 1 || kernel.ne(3) != 1 || kw < 1 || kh < 1 || kernel.ne(0) != (long) kw * kh * ic) {
+            throw new GgmlException("conv2d: kernel matrix " + kernel.name() + " " + Arrays.toString(kernel.ne())
+                    + " does not hold " + kw + "x" + kh + " kernels over the " + ic + " channels of input "
+                    + input.name() + " " + Arrays.toString(input.ne()) + " (expected [" + ((long) kw * kh * ic)
+                    + ", OC])");
+        }
+        requireConvOutput(kernel, kw, kh, input, stride0, stride1, pad0, pad1, dil0, dil1);
+        opCtx();
+        // ggml_im2col reads only the kernel's shape: a data-less [KW, KH, IC, 1] stands in for it
+        Tensor shape = newTensor(GgmlType.F16, kw, kh, ic, 1).name(kernel.name() + ".shape");
+        Tensor cols = wrap(ggml_h.ggml_im2col(opCtx(), own(shape), own(input), stride0, stride1, pad0, pad1, dil0,
+                dil1, true, GgmlType.F32.id())); // [KW·KH·IC, OW, OH, N]
+        long ow = cols.ne(1);
+        long oh = cols.ne(2);
+        long n = cols.ne(3);
+        MemorySegment flat = ggml_h.ggml_reshape_2d(opCtx(), cols.ptr(), kernel.ne(0), ow * oh * n);
+        MemorySegment product = ggml_h.ggml_mul_mat(opCtx(), own(kernel), flat); // [OC, OW·OH·N]
+        MemorySegment grid = ggml_h.ggml_reshape_4d(opCtx(), product, kernel.ne(1), ow, oh, n);
+        return wrap(ggml_h.ggml_cont(opCtx(), ggml_h.ggml_permute(opCtx(), grid, 2, 0, 1, 3)));
     }
 
     /** Direct 2-D convolution without im2col (ggml_conv_2d_direct). */

@@ -22,6 +22,7 @@ public final class WeightStore extends GgmlContext {
     private final String label;
     private final Map<String, Tensor> tensors = new LinkedHashMap<>();
     private final Map<String, List<LowRank>> lowRank = new HashMap<>();
+    private final Map<String, long[]> kernelShapes = new HashMap<>();
     private MemorySegment buffer = MemorySegment.NULL;
     private Backend backend;
     private final List<MemorySegment> hostBuffers = new ArrayList<>();
@@ -50,6 +51,27 @@ public final class WeightStore extends GgmlContext {
         Tensor t = newTensor(type, ne).name(name.length() > 63 ? name.substring(name.length() - 63) : name);
         tensors.put(name, t);
         return t;
+    }
+
+    /**
+     * Declares a convolution kernel held as a matrix: {@code kernelNe} is its ggml shape [KW, KH, IC, OC], the tensor
+     * is [KW·KH·IC, OC] (the same elements in the same order), so that a type whose blocks do not fit a kernel row of
+     * KW elements (a quantized one) can hold it. {@link #kernelShape} gives the shape back to the layer builders.
+     */
+    public Tensor createKernelMatrix(String name, GgmlType type, long[] kernelNe) {
+        if (kernelNe.length != 4) {
+            throw new GgmlException(describe() + ": kernel '" + name + "' needs a 4-D shape, got "
+                    + java.util.Arrays.toString(kernelNe));
+        }
+        Tensor t = create(name, type, kernelNe[0] * kernelNe[1] * kernelNe[2], kernelNe[3]);
+        kernelShapes.put(name, kernelNe.clone());
+        return t;
+    }
+
+    /** The [KW, KH, IC, OC] shape of a kernel declared with {@link #createKernelMatrix}; empty for other tensors. */
+    public java.util.Optional<long[]> kernelShape(String name) {
+        long[] ne = kernelShapes.get(name);
+        return ne == null ? java.util.Optional.empty() : java.util.Optional.of(ne.clone());
     }
 
     /** The tensor declared under {@code name}. */

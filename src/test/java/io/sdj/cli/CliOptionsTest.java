@@ -87,6 +87,9 @@ class CliOptionsTest {
                 flag(null, "--rng", "std_default", CliOptions::rng, RngKind.STD_DEFAULT),
                 flag(null, "--type", "q8_0", CliOptions::weightType, GgmlType.Q8_0),
                 flag(null, "--type", "q4_K", CliOptions::weightType, GgmlType.Q4_K),
+                flag(null, "--diffusion-conv-type", "q8_0", CliOptions::diffusionConvType, GgmlType.Q8_0),
+                flag(null, "--tensor-type-rules", "^first_stage_model\\.=f16,attn=q8_0",
+                        o -> io.sdj.family.TensorTypeRule.format(o.tensorTypeRules()), "^first_stage_model\\.=f16,attn=q8_0"),
                 flag("-i", "--init-img", "init.png", CliOptions::initImage, Path.of("init.png")),
                 flag(null, "--clip-skip", "2", CliOptions::clipSkip, 2),
                 flag("-b", "--batch-count", "3", CliOptions::batchCount, 3),
@@ -186,6 +189,11 @@ class CliOptionsTest {
                 bad("--rng: unknown RNG 'gpu'", "-m", "m", "--rng", "gpu"),
                 bad("--type: unknown weight type 'q9_0'", "-m", "m", "--type", "q9_0"),
                 bad("--type: i32 is not a weight type", "-m", "m", "--type", "i32"),
+                bad("--diffusion-conv-type: i32 is not a weight type", "-m", "m", "--diffusion-conv-type", "i32"),
+                bad("--diffusion-conv-type: unknown weight type 'q9'", "-m", "m", "--diffusion-conv-type", "q9"),
+                bad("--tensor-type-rules: entry 'attn' is not PATTERN=TYPE", "-m", "m", "--tensor-type-rules", "attn"),
+                bad("--tensor-type-rules: entry 'a(=q8_0': 'a(' is not a regular expression", "-m", "m",
+                        "--tensor-type-rules", "a(=q8_0"),
                 bad("--width: must be 1 to 16384 pixels, got -5", "-m", "m", "-W", "-5"),
                 bad("--height: must be 1 to 16384 pixels, got 0", "-m", "m", "-H", "0"),
                 bad("--width: must be 1 to 16384 pixels, got 100000", "-m", "m", "-W", "100000"),
@@ -236,7 +244,7 @@ class CliOptionsTest {
         String help = CliOptions.helpText();
         for (String name : new String[]{"-m, --model", "-p, --prompt", "-n, --negative-prompt", "-W, --width",
                 "-H, --height", "--steps", "--cfg-scale", "--sampling-method", "--scheduler", "-s, --seed", "--rng",
-                "--type", "-i, --init-img", "--strength", "--clip-skip", "-b, --batch-count", "-t, --threads",
+                "--type", "--tensor-type-rules", "--diffusion-conv-type", "-i, --init-img", "--strength", "--clip-skip", "-b, --batch-count", "-t, --threads",
                 "-o, --output", "--output-begin-idx", "--backend", "--tokenizer", "--list-devices", "-v, --verbose",
                 "-h, --help"}) {
             assertTrue(help.contains("  " + name + " ") || help.contains("  " + name + "\n"), name);

@@ -12,7 +12,9 @@ import java.lang.foreign.ValueLayout;
 import java.util.Random;
 import java.util.function.BiFunction;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -267,6 +269,72 @@ class OpsTest {
                 assertEquals(oc, y.ne(2));
                 double err = relError(y.getFloats(), ref);
                 assertTrue(err <= 1e-3, spec + ": " + err);
+            }
+        }
+    }
+
+    /**
+     * A kernel held as a [KW·KH·IC, OC] matrix (how a quantized kernel is stored) convolves as the [KW, KH, IC, OC]
+     * kernel does: F32 to rounding, q8_0 and q4_0 within their quantization error; a matrix that does not hold the
+     * input's channels is refused before ggml sees it.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu:F32", "cpu:Q8_0", "cpu:Q4_0", "vulkan:F32", "vulkan:Q8_0"})
+    void conv2dMatrixMatchesTheKernelConvolution(String spec) {
+        String backend = spec.split(":")[0];
+        GgmlType type = GgmlType.valueOf(spec.split(":")[1]);
+        int w = 9, h = 7, ic = 32, oc = 6, kk = 3, n = 2;
+        float[] x = random(w * h * ic * n, 21);
+        float[] k = random(kk * kk * ic * oc, 22);
+        double[] ref = new double[w * h * oc * n];
+        for (int b = 0; b < n; b++) {
+            for (int o = 0; o < oc; o++) {
+                for (int oy = 0; oy < h; oy++) {
+                    for (int ox = 0; ox < w; ox++) {
+                        double s = 0;
+                        for (int c = 0; c < ic; c++) {
+                            for (int ky = 0; ky < kk; ky++) {
+                                for (int kx = 0; kx < kk; kx++) {
+                                    int ix = ox + kx - 1, iy = oy + ky - 1;
+                                    if (ix >= 0 && iy >= 0 && ix < w && iy < h) {
+                                        s += (double) k[((o * ic + c) * kk + ky) * kk + kx] * x[((b * ic + c) * h + iy) * w + ix];
+                                    }
+                                }
+                            }
+                        }
+                        ref[((b * oc + o) * h + oy) * w + ox] = s;
+                    }
+                }
+            }
+        }
+        Backend be = Backends.get(backend);
+        try (WeightStore ws = new WeightStore("conv", 1); Graph g = new Graph("conv"); Arena a = Arena.ofConfined()) {
+            Tensor kt = ws.createKernelMatrix("k", type, new long[]{kk, kk, ic, oc});
+            assertArrayEquals(new long[]{kk * kk * ic, oc, 1, 1}, kt.ne());
+            assertArrayEquals(new long[]{kk, kk, ic, oc}, ws.kernelShape("k").orElseThrow());
+            ws.allocate(be);
+            MemorySegment src = a.allocateFrom(ValueLayout.JAVA_FLOAT, k);
+            MemorySegment dst = a.allocate(kt.byteSize(), 64);
+            TypeConverter.convert(src, GgmlType.F32, dst, type, oc, (long) kk * kk * ic, a);
+            kt.write(dst, 0);
+            Tensor xt = g.input("x", GgmlType.F32, w, h, ic, n);
+            Tensor y = g.conv2dMatrix(kt, kk, kk, xt, 1, 1, 1, 1, 1, 1);
+            assertArrayEquals(new long[]{w, h, oc, n}, y.ne());
+            GgmlException bad = assertThrows(GgmlException.class, () -> g.conv2dMatrix(kt, 3, 3,
+                    g.input("x2", GgmlType.F32, w, h, ic + 1, 1), 1, 1, 1, 1, 1, 1));
+            assertTrue(bad.getMessage().contains("expected [" + (9 * (ic + 1)) + ", OC]"), bad.getMessage());
+            assertThrows(GgmlException.class, () -> g.conv2dMatrix(kt, 3, 3,
+                    g.input("x3", GgmlType.F32, 1, 1, ic, 1), 1, 1, 0, 0, 1, 1));
+            try (CompiledGraph c = g.compile(be, y)) {
+                xt.setFloats(x);
+                c.compute();
+                double err = relError(y.getFloats(), ref);
+                double bound = switch (type) {
+                    case F32 -> tolerance(backend, 1e-5);
+                    case Q8_0 -> 2e-2; // activations go through q8_0 too
+                    default -> 1.2e-1;
+                };
+                assertTrue(err <= bound, spec + ": " + err);
             }
         }
     }

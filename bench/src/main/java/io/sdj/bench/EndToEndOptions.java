@@ -147,7 +147,19 @@ public record EndToEndOptions(Path model, Path tokenizer, List<String> backends,
 
     /** The weight type for a --type entry: null keeps the file's types. */
     public static GgmlType weightType(String name) {
-        return name.equalsIgnoreCase(FILE_TYPE) ? null : GgmlType.fromName("type", name);
+        int plus = name.indexOf(CONV_SUFFIX);
+        String type = plus < 0 ? name : name.substring(0, plus);
+        diffusionConvType(name);
+        return type.equalsIgnoreCase(FILE_TYPE) ? null : GgmlType.fromName("type", type);
+    }
+
+    /** What follows a --type entry's weight type to set sdj's --diffusion-conv-type, e.g. {@code q4_0+conv=q4_0}. */
+    public static final String CONV_SUFFIX = "+conv=";
+
+    /** The U-Net kernels' type of a --type entry ({@code TYPE+conv=CONV}), or null (F16, sd.cpp's) without one. */
+    public static GgmlType diffusionConvType(String name) {
+        int plus = name.indexOf(CONV_SUFFIX);
+        return plus < 0 ? null : GgmlType.fromName("type", name.substring(plus + CONV_SUFFIX.length()));
     }
 
     /** Every (type, backend) pair, types outermost, in the order given; the first one is the baseline. */
@@ -170,7 +182,8 @@ public record EndToEndOptions(Path model, Path tokenizer, List<String> backends,
                   --tokenizer PATH    CLIP merges.txt or a folder with it (default %s)
                   --backend LIST      backends, comma-separated (default cpu)
                   --threads N         CPU threads, <= 0 for all cores (default 2)
-                  --type LIST         weight types, comma-separated: f16, q8_0, q4_0, ..., or 'file' (default f16,q4_0)
+                  --type LIST         weight types, comma-separated: f16, q8_0, q4_0, ..., or 'file' (default f16,q4_0);
+                                      TYPE+conv=CONV also sets sdj's --diffusion-conv-type CONV (e.g. q4_0+conv=q4_0)
                   --width N --height N  image size (default 256x256)
                   --steps N           sampling steps (default 4)
                   --sampler NAME      sampler, sd.cpp's names (default euler_a)

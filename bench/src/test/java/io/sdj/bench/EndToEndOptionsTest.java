@@ -60,6 +60,11 @@ class EndToEndOptionsTest {
     void fileTypeKeepsTheCheckpointTypes() {
         assertNull(EndToEndOptions.weightType("file"));
         assertEquals(io.sdj.runtime.GgmlType.Q4_0, EndToEndOptions.weightType("q4_0"));
+        assertNull(EndToEndOptions.diffusionConvType("q4_0"));
+        assertEquals(io.sdj.runtime.GgmlType.Q4_0, EndToEndOptions.weightType("q4_0+conv=q8_0"));
+        assertEquals(io.sdj.runtime.GgmlType.Q8_0, EndToEndOptions.diffusionConvType("q4_0+conv=q8_0"));
+        assertNull(EndToEndOptions.weightType("file+conv=q4_0"));
+        assertThrows(io.sdj.InvalidParameterException.class, () -> EndToEndOptions.weightType("q4_0+conv=q9"));
     }
 
     @Test
