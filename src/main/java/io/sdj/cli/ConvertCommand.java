@@ -2,6 +2,7 @@ package io.sdj.cli;
 
 import io.sdj.SdjException;
 import io.sdj.convert.GgufConverter;
+import io.sdj.family.TensorTypeRule;
 import io.sdj.model.TensorSource;
 import io.sdj.model.TensorSources;
 import io.sdj.runtime.GgmlType;
@@ -15,7 +16,7 @@ import java.util.stream.Collectors;
 
 /**
  * sd-cli's convert mode: {@code sdj -M convert -m IN -o OUT.gguf [--type T]} writes the model as GGUF with
- * {@link GgufConverter}, as {@code sd-cli -M convert} does. IN may be safetensors, GGUF or a PyTorch checkpoint
+ * {@link GgufConverter}, as {@code sd-cli -M convert} does (with {@code --tensor-type-rules} as sd-cli takes it). IN may be safetensors, GGUF or a PyTorch checkpoint
  * (judged by content). Without -o the output is {@code output.gguf}; without --type the file's types are kept.
  */
 public final class ConvertCommand {
@@ -25,7 +26,7 @@ public final class ConvertCommand {
     public static final String DEFAULT_OUTPUT = "output.gguf";
 
     /** The parsed convert command line. */
-    public record Options(Path model, Path output, GgmlType type, boolean verbose) {
+    public record Options(Path model, Path output, GgmlType type, List<TensorTypeRule> rules, boolean verbose) {
     }
 
     private ConvertCommand() {
@@ -50,12 +51,13 @@ public final class ConvertCommand {
         Path model = null;
         Path output = Path.of(DEFAULT_OUTPUT);
         GgmlType type = null;
+        List<TensorTypeRule> rules = List.of();
         boolean verbose = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
                 case "-v", "--verbose" -> verbose = true;
-                case "-M", "--mode", "-m", "--model", "-o", "--output", "--type", "-t", "--threads" -> {
+                case "-M", "--mode", "-m", "--model", "-o", "--output", "--type", "--tensor-type-rules", "-t", "--threads" -> {
                     if (++i >= args.length) {
                         throw new UsageException(a + ": missing value");
                     }
@@ -69,16 +71,17 @@ public final class ConvertCommand {
                         case "-m", "--model" -> model = path(a, v);
                         case "-o", "--output" -> output = path(a, v);
                         case "--type" -> type = weightType(v);
+                        case "--tensor-type-rules" -> rules = typeRules(v);
                         default -> { } // --threads: conversion runs on one thread
                     }
                 }
-                default -> throw new UsageException("convert mode takes -m, -o, --type and -v; not " + a);
+                default -> throw new UsageException("convert mode takes -m, -o, --type, --tensor-type-rules and -v; not " + a);
             }
         }
         if (model == null) {
             throw new UsageException("the following argument is required: -m/--model");
         }
-        return new Options(model, output, type, verbose);
+        return new Options(model, output, type, rules, verbose);
     }
 
     private static Path path(String flag, String v) {
@@ -89,6 +92,14 @@ public final class ConvertCommand {
             return Path.of(v);
         } catch (InvalidPathException e) {
             throw new UsageException(flag + ": not a valid path: '" + v + "'");
+        }
+    }
+
+    private static List<TensorTypeRule> typeRules(String v) {
+        try {
+            return TensorTypeRule.parse(v);
+        } catch (SdjException e) {
+            throw new UsageException("--" + e.getMessage());
         }
     }
 
@@ -120,7 +131,7 @@ public final class ConvertCommand {
         long start = System.nanoTime();
         GgufConverter.Result r;
         try (TensorSource src = folder ? io.sdj.model.DiffusersFolder.open(o.model()) : TensorSources.open(o.model())) {
-            r = GgufConverter.convert(src, o.output(), o.type());
+            r = GgufConverter.convert(src, o.output(), o.type(), o.rules());
         }
         out.printf("converted %s to %s: %d tensors %s, %d bytes, %.2fs%n", o.model(), r.file(), r.tensors(), r.types(),
                 r.bytes(), (System.nanoTime() - start) / 1e9);

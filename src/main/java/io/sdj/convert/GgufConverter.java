@@ -1,6 +1,7 @@
 package io.sdj.convert;
 
 import io.sdj.InvalidParameterException;
+import io.sdj.family.TensorTypeRule;
 import io.sdj.model.DType;
 import io.sdj.model.GgufWriter;
 import io.sdj.model.ModelFormatException;
@@ -111,6 +112,14 @@ public final class GgufConverter {
      * @throws ModelFormatException for a tensor whose type GGUF cannot hold (U8, BOOL)
      */
     public static List<Planned> plan(TensorSource src, GgmlType target) {
+        return plan(src, target, List.of());
+    }
+
+    /**
+     * {@link #plan(TensorSource, GgmlType)} with sd-cli's --tensor-type-rules: the first rule whose pattern is found
+     * in a tensor's name gives its target instead of {@code target}; sd.cpp's rule on what converts still applies.
+     */
+    public static List<Planned> plan(TensorSource src, GgmlType target, List<TensorTypeRule> rules) {
         List<Planned> out = new ArrayList<>();
         for (TensorInfo t : src.tensors().values()) {
             if (isUnused(t.name())) {
@@ -129,7 +138,14 @@ public final class GgufConverter {
             }
             long row = t.rank() == 0 ? 1 : t.dim(t.rank() - 1);
             boolean floating = stored == DType.F32 || stored == DType.F16 || stored == DType.BF16 || stored.isQuantized();
-            DType written = floating && converts(t.name(), row, target) ? DType.valueOf(target.name()) : stored;
+            GgmlType to = target;
+            for (TensorTypeRule r : rules) {
+                if (r.matches(t.name())) {
+                    to = r.type();
+                    break;
+                }
+            }
+            DType written = floating && converts(t.name(), row, to) ? DType.valueOf(to.name()) : stored;
             out.add(new Planned(t, stored, written));
         }
         out.sort((a, b) -> Arrays.compareUnsigned(a.source.name().getBytes(StandardCharsets.UTF_8),
@@ -145,11 +161,16 @@ public final class GgufConverter {
      * @throws ModelFormatException      for a tensor that cannot be read or converted
      */
     public static Result convert(TensorSource src, Path out, GgmlType target) {
+        return convert(src, out, target, List.of());
+    }
+
+    /** {@link #convert(TensorSource, Path, GgmlType)} with --tensor-type-rules (see {@link #plan(TensorSource, GgmlType, List)}). */
+    public static Result convert(TensorSource src, Path out, GgmlType target, List<TensorTypeRule> rules) {
         if (target != null && !(target == GgmlType.F32 || target == GgmlType.F16 || target == GgmlType.BF16
                 || target.isQuantized())) {
             throw new InvalidParameterException("--type", target.cliName() + " is not a weight type");
         }
-        List<Planned> plan = plan(src, target);
+        List<Planned> plan = plan(src, target, rules);
         GgufWriter w = new GgufWriter();
         Map<DType, Integer> types = new EnumMap<>(DType.class);
         int[] done = {0};

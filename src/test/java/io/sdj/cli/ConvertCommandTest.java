@@ -49,6 +49,25 @@ class ConvertCommandTest {
     }
 
     @Test
+    void tensorTypeRulesPickPerTensorTypesAsSdCliDoes() {
+        Path out = dir.resolve("rules.gguf");
+        CliRun r = CliRun.of("-M", "convert", "-m", gguf("tiny_src.safetensors").toString(), "-o", out.toString(),
+                "--type", "q8_0", "--tensor-type-rules", "attn2\\.=q4_0, ^cond_stage_model\\.=f16,attn1=f32");
+        assertEquals(0, r.status(), r.err());
+        String p = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.";
+        try (GgufFile g = GgufFile.open(out)) {
+            assertEquals(DType.Q4_0, g.info(p + "attn2.to_k.weight").dtype());
+            assertEquals(DType.F32, g.info(p + "attn1.to_q.weight").dtype());
+            assertEquals(DType.Q8_0, g.info(p + "ff.net.2.weight").dtype(), "no rule: --type");
+            assertEquals(DType.F16, g.info("cond_stage_model.transformer.text_model.encoder.layers.0.self_attn.q_proj.weight").dtype());
+            assertEquals(DType.F16, g.info("model.diffusion_model.out.2.weight").dtype(), "kernels keep their type");
+        }
+        CliRun bad = CliRun.of("-M", "convert", "-m", "in", "--tensor-type-rules", "attn2");
+        assertEquals(Main.EXIT_USAGE, bad.status());
+        assertTrue(bad.err().contains("--tensor-type-rules: entry 'attn2' is not PATTERN=TYPE"), bad.err());
+    }
+
+    @Test
     void usageErrors() {
         CliRun noModel = CliRun.of("-M", "convert", "-o", dir.resolve("x.gguf").toString());
         assertEquals(Main.EXIT_USAGE, noModel.status());
