@@ -152,8 +152,11 @@ public final class LoraPatcher implements AutoCloseable {
                 originals.put(e.getKey(), orig);
                 scratch.reset();
                 MemorySegment cur = orig;
+                // a kernel matrix was quantized at load with ggml's plain rounding (WeightLoader): requantize alike
+                TypeConverter.Rounding rounding = store.kernelShape(e.getKey()).isPresent()
+                        ? TypeConverter.Rounding.PLAIN : TypeConverter.Rounding.SD_CPP;
                 for (Term t : e.getValue()) {
-                    cur = addDelta(cur, w, t, scratch);
+                    cur = addDelta(cur, w, t, scratch, rounding);
                 }
                 w.write(cur, 0);
             }
@@ -166,7 +169,8 @@ public final class LoraPatcher implements AutoCloseable {
     }
 
     /** round_type(W + scale · up · down), W in the tensor's type; returns the new bytes. */
-    private static MemorySegment addDelta(MemorySegment bytes, Tensor w, Term term, SegmentAllocator scratch) {
+    private static MemorySegment addDelta(MemorySegment bytes, Tensor w, Term term, SegmentAllocator scratch,
+                                          TypeConverter.Rounding rounding) {
         GgmlType type = w.type();
         long rowLength = w.ne(0);
         long n = w.elementCount();
@@ -177,7 +181,7 @@ public final class LoraPatcher implements AutoCloseable {
         addDelta(v, term.module(), term.scale());
         MemorySegment.copy(v, 0, f32, ValueLayout.JAVA_FLOAT, 0, v.length);
         MemorySegment out = scratch.allocate(w.byteSize(), 64);
-        TypeConverter.convert(f32, GgmlType.F32, out, type, rows, rowLength, scratch);
+        TypeConverter.convert(f32, GgmlType.F32, out, type, rows, rowLength, scratch, rounding);
         return out;
     }
 

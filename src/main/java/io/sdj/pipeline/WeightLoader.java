@@ -286,7 +286,9 @@ final class WeightLoader {
         MemorySegment data = src;
         if (from != to) {
             data = scratch.allocate(to.rowBytes(rowLength) * rows, 64);
-            TypeConverter.convert(src, from, data, to, rows, rowLength, scratch);
+            // kernel matrices (sdj's quantized convolutions, which sd.cpp never makes) take ggml's fast rounding
+            TypeConverter.convert(src, from, data, to, rows, rowLength, scratch,
+                    t.rank() == 4 && to.isQuantized() ? TypeConverter.Rounding.PLAIN : TypeConverter.Rounding.SD_CPP);
         }
         if (uploadLock == null) {
             dst.write(data, 0);

@@ -16,9 +16,18 @@ import java.util.Arrays;
  * <p>Quantization always passes ggml an importance matrix of ones (one weight per column), as stable-diffusion.cpp
  * does when it converts weights at load time. For Q8_0 ggml ignores it, but for Q4_0, Q4_1, Q5_0, Q5_1 and the
  * k-quants its presence switches ggml from the plain reference rounding (for Q4_0: scale = max / -8) to the
- * error-minimizing scale search, which gives different (and more accurate) blocks.
+ * error-minimizing scale search, which gives different (and more accurate) blocks. {@link Rounding#PLAIN} asks for
+ * the reference rounding instead: for Q4_0 about 25 times faster here, with about 5 % more RMS error.
  */
 public final class TypeConverter {
+    /** How quantized targets are rounded. */
+    public enum Rounding {
+        /** sd.cpp's: an all-ones importance matrix, ggml's error-minimizing scale search (same bytes as sd.cpp). */
+        SD_CPP,
+        /** ggml's reference rounding (no importance matrix): for weights sd.cpp never quantizes, where speed wins. */
+        PLAIN
+    }
+
     /** The most F32 values a conversion expands at a time (a slice of whole rows; at least one row). */
     private static final long F32_SLICE_BYTES = 8L << 20;
 
@@ -34,6 +43,12 @@ public final class TypeConverter {
      */
     public static void convert(MemorySegment src, GgmlType from, MemorySegment dst, GgmlType to, long rows,
                                long rowLength, SegmentAllocator scratch) {
+        convert(src, from, dst, to, rows, rowLength, scratch, Rounding.SD_CPP);
+    }
+
+    /** {@link #convert(MemorySegment, GgmlType, MemorySegment, GgmlType, long, long, SegmentAllocator)} with a choice of rounding. */
+    public static void convert(MemorySegment src, GgmlType from, MemorySegment dst, GgmlType to, long rows,
+                               long rowLength, SegmentAllocator scratch, Rounding rounding) {
         GgmlLibrary.load();
         long n = rows * rowLength;
         if (src.byteSize() < from.rowBytes(rowLength) * rows) {
@@ -51,7 +66,8 @@ public final class TypeConverter {
         if (n == 0) {
             return;
         }
-        MemorySegment importance = to.isQuantized() ? unitImportance(rowLength, scratch) : MemorySegment.NULL;
+        MemorySegment importance = to.isQuantized() && rounding == Rounding.SD_CPP ? unitImportance(rowLength, scratch)
+                : MemorySegment.NULL;
         if (from == GgmlType.F32) {
             fromF32(src, dst, to, 0, rows, rowLength, importance);
             return;

@@ -40,6 +40,25 @@ class TypeConverterTest {
                 "the search must beat max / -8 on the error it minimizes");
     }
 
+    /** Rounding.PLAIN (sdj's quantized convolution kernels) is ggml's reference max / -8 rounding. */
+    @Test
+    void plainRoundingIsTheReferenceQ4_0() {
+        float[] x = sample();
+        int rows = x.length / ROW;
+        byte[] actual;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment dst = arena.allocate(GgmlType.Q4_0.rowBytes(ROW) * rows, 16);
+            TypeConverter.convert(arena.allocateFrom(ValueLayout.JAVA_FLOAT, x), GgmlType.F32, dst, GgmlType.Q4_0,
+                    rows, ROW, arena, TypeConverter.Rounding.PLAIN);
+            actual = dst.toArray(ValueLayout.JAVA_BYTE);
+        }
+        byte[] plain = new byte[actual.length];
+        for (int r = 0; r < ROWS; r++) {
+            plainQ4_0Row(Arrays.copyOfRange(x, r * ROW, (r + 1) * ROW), plain, r * ROW / BLOCK * 18);
+        }
+        assertArrayEquals(plain, actual, "Q4_0 blocks differ from max / -8");
+    }
+
     @Test
     void q8_0IsThePlainRounding() {
         float[] x = sample();
