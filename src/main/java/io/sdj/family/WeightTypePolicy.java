@@ -18,8 +18,8 @@ import java.util.List;
  * kernels, norms and biases (which sd.cpp's converter never writes) are expanded.
  *
  * <p>{@code rules} ({@code --tensor-type-rules}) replace {@code requested} for the tensors they match, as in sd.cpp.
- * {@code diffusionConvType} is sdj's own: the U-Net's convolution kernels in that type instead of F16, a quantized
- * one stored as a [KW·KH·IC, OC] matrix and run as im2col and a matrix product (images then differ from sd-cli's);
+ * {@code diffusionConvType} is sdj's own: the U-Net's convolution kernels in that type instead of F16, one that is
+ * neither F16 nor F32 stored as a [KW·KH·IC, OC] matrix and run as im2col and a matrix product (images then differ from sd-cli's);
  * a kernel whose KW·KH·IC does not fit the type's block stays F16.
  *
  * @param requested         the --type target, or null to keep the file's types

@@ -764,7 +764,8 @@ public final class StableDiffusion implements AutoCloseable {
          * The type of the U-Net's convolution kernels (sdj's own option; null, the default, keeps sd.cpp's F16).
          * A quantized type makes the U-Net much smaller (SD 1.5: its convolutions hold 69% of its weights) and, on
          * CPUs, faster; the images then differ from sd-cli's by about as much as a quantized --type moves them.
-         * A kernel whose KW·KH·IC is not a multiple of the type's block stays F16.
+         * A kernel whose KW·KH·IC is not a multiple of the type's block stays F16. Kernels are quantized with
+         * ggml's plain rounding (fast at load; sd.cpp never quantizes them, so there are no bytes to match).
          */
         public Builder diffusionConvType(GgmlType v) {
             if (v != null && !v.isWeightType()) {

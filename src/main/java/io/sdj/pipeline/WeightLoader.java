@@ -111,8 +111,10 @@ final class WeightLoader {
             for (TensorInfo t : chosen.values()) {
                 GgmlType type = policy.typeOf(source.path(), t, localName(t.name(), components));
                 types.put(t.name(), type);
-                if (t.rank() == 4 && type.isQuantized()) {
-                    store.createKernelMatrix(t.name(), type, ggmlShape(t.shape())); // a quantized row cannot be KW long
+                if (t.rank() == 4 && type != GgmlType.F16 && type != GgmlType.F32) {
+                    // ggml's convolution takes F16/F32 kernels only (im2col in BF16 aborts), and a quantized row
+                    // cannot be KW long: other kernel types go through the matrix product
+                    store.createKernelMatrix(t.name(), type, ggmlShape(t.shape()));
                 } else {
                     store.create(t.name(), type, ggmlShape(t.shape()));
                 }

@@ -117,6 +117,16 @@ class QuantizedConvolutionTest {
         }
     }
 
+    /** BF16 kernels (which ggml's im2col cannot take: it would abort) run through the matrix product too. */
+    @Test
+    void bf16KernelsRunAsMatrices() {
+        try (StableDiffusion sd = load(GgmlType.BF16, LoraApplyMode.AUTO)) {
+            double[] d = diff(pixels(sd.generate(small().build())), f16Image);
+            assertTrue(d[0] < 6.0, "bf16 kernels: mean " + d[0]);
+            assertEquals(f16Bytes, sd.weightBytes(), 64L * LdmLayout.expectedTensors(config).size(), "BF16 is as big as F16");
+        }
+    }
+
     @Test
     void aLoconOnQuantizedKernelsWorksMergedAndAtRunTime() {
         int[] plain;

@@ -279,7 +279,7 @@ class OpsTest {
      * input's channels is refused before ggml sees it.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"cpu:F32", "cpu:Q8_0", "cpu:Q4_0", "vulkan:F32", "vulkan:Q8_0"})
+    @ValueSource(strings = {"cpu:F32", "cpu:BF16", "cpu:Q8_0", "cpu:Q4_0", "vulkan:F32", "vulkan:Q8_0"})
     void conv2dMatrixMatchesTheKernelConvolution(String spec) {
         String backend = spec.split(":")[0];
         GgmlType type = GgmlType.valueOf(spec.split(":")[1]);
@@ -331,6 +331,7 @@ class OpsTest {
                 double err = relError(y.getFloats(), ref);
                 double bound = switch (type) {
                     case F32 -> tolerance(backend, 1e-5);
+                    case BF16 -> 1e-2; // activations go through BF16 too
                     case Q8_0 -> 2e-2; // activations go through q8_0 too
                     default -> 1.2e-1;
                 };
