@@ -381,7 +381,7 @@ public record CliOptions(Path model, Path diffusionModel, Path vae, Path clipL, 
                 new Flag(null, "--diffusion-conv-type", "<type>", "sdj only: the U-Net's convolution kernels in this\n"
                         + "type (default: f16, as sd-cli); q8_0/q4_0 make the U-Net\n"
                         + "smaller and faster on CPUs, and images differ from sd-cli's",
-                        (b, v) -> b.diffusionConvType = v.lookup(CliOptions::convType)),
+                        (b, v) -> b.diffusionConvType = v.lookup(CliOptions::weightType)),
                 new Flag(null, "--lora-model-dir", "<dir>", "folder of the LoRA files that prompt tags\n"
                         + "<lora:name:multiplier> name (default: none; tags stay in the prompt)",
                         (b, v) -> b.loraModelDir = v.asPath()),
@@ -476,15 +476,6 @@ public record CliOptions(Path model, Path diffusionModel, Path vae, Path clipL, 
         if (!WEIGHT_TYPES.contains(t)) {
             throw new UsageException("--type: " + t.cliName() + " is not a weight type; expected one of "
                     + WEIGHT_TYPES.stream().map(GgmlType::cliName).collect(Collectors.joining(", ")));
-        }
-        return t;
-    }
-
-    private static GgmlType convType(String name) {
-        GgmlType t = GgmlType.fromName("diffusion-conv-type", name);
-        if (!t.isWeightType()) {
-            throw new UsageException("--diffusion-conv-type: " + t.cliName() + " is not a weight type; expected one of "
-                    + GgmlType.weightTypeNames());
         }
         return t;
     }

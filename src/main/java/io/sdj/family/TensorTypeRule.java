@@ -85,6 +85,11 @@ public record TensorTypeRule(Pattern pattern, GgmlType type) {
         return List.copyOf(out);
     }
 
+    /** The rules that match none of {@code names} (to warn about: sd.cpp's and sdj's names can differ). */
+    public static List<TensorTypeRule> unmatched(List<TensorTypeRule> rules, java.util.Collection<String> names) {
+        return rules.stream().filter(r -> names.stream().noneMatch(r::matches)).toList();
+    }
+
     /** The rules in sd-cli's syntax. */
     public static String format(List<TensorTypeRule> rules) {
         return String.join(",", rules.stream().map(r -> r.pattern.pattern() + "=" + r.type.cliName()).toList());

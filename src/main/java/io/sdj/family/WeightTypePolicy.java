@@ -32,14 +32,21 @@ public record WeightTypePolicy(GgmlType requested, List<TensorTypeRule> rules, G
 
     public WeightTypePolicy {
         rules = rules == null ? List.of() : List.copyOf(rules);
-        if (requested != null && !requested.isWeightType()) {
-            throw new InvalidParameterException("type", requested.cliName() + " is not a weight type; expected one of "
+        requireWeightType("type", requested);
+        requireWeightType(DIFFUSION_CONV_TYPE, diffusionConvType);
+    }
+
+    /**
+     * Refuses a type weights cannot be held in (null passes: the default).
+     *
+     * @throws InvalidParameterException naming {@code parameter} and the weight types
+     */
+    public static GgmlType requireWeightType(String parameter, GgmlType type) {
+        if (type != null && !type.isWeightType()) {
+            throw new InvalidParameterException(parameter, type.cliName() + " is not a weight type; expected one of "
                     + GgmlType.weightTypeNames());
         }
-        if (diffusionConvType != null && !diffusionConvType.isWeightType()) {
-            throw new InvalidParameterException(DIFFUSION_CONV_TYPE, diffusionConvType.cliName()
-                    + " is not a weight type; expected one of " + GgmlType.weightTypeNames());
-        }
+        return type;
     }
 
     /** Only --type (null: the file's types). */
@@ -92,11 +99,6 @@ public record WeightTypePolicy(GgmlType requested, List<TensorTypeRule> rules, G
             }
         }
         return requested;
-    }
-
-    /** The rules that match none of {@code names} (to warn about: sd.cpp's and sdj's names can differ). */
-    public List<TensorTypeRule> unmatchedRules(java.util.Collection<String> names) {
-        return rules.stream().filter(r -> names.stream().noneMatch(r::matches)).toList();
     }
 
     /** The ggml type a tensor is stored as. */

@@ -121,7 +121,7 @@ public final class StableDiffusion implements AutoCloseable {
             checkLatentChannels(files.primary(), config);
             this.sigmaTable = sigmaTable(file);
             this.droppedTextLayers = droppedTextLayers(file);
-            for (TensorTypeRule r : new WeightTypePolicy(null, b.tensorTypeRules, null).unmatchedRules(file.tensors().keySet())) {
+            for (TensorTypeRule r : TensorTypeRule.unmatched(b.tensorTypeRules, file.tensors().keySet())) {
                 LOG.warn("--tensor-type-rules: '{}' matches none of the tensors of {} (sdj matches the checkpoint's"
                         + " names, e.g. model.diffusion_model.…, first_stage_model.…, cond_stage_model.…)",
                         r.pattern().pattern(), files.primary());
@@ -768,11 +768,7 @@ public final class StableDiffusion implements AutoCloseable {
          * ggml's plain rounding (fast at load; sd.cpp never quantizes them, so there are no bytes to match).
          */
         public Builder diffusionConvType(GgmlType v) {
-            if (v != null && !v.isWeightType()) {
-                throw new InvalidParameterException(WeightTypePolicy.DIFFUSION_CONV_TYPE, v.cliName()
-                        + " is not a weight type; expected one of " + GgmlType.weightTypeNames());
-            }
-            diffusionConvType = v;
+            diffusionConvType = WeightTypePolicy.requireWeightType(WeightTypePolicy.DIFFUSION_CONV_TYPE, v);
             return this;
         }
         /**

@@ -48,8 +48,8 @@ class WeightTypePolicyTest {
         WeightTypePolicy noType = new WeightTypePolicy(null).withRules(TensorTypeRule.parse("fc1=q8_0"));
         assertEquals(GgmlType.Q8_0, type(noType, CLIP_LINEAR));
         assertEquals(GgmlType.F16, type(noType, UNET_LINEAR), "no rule and no --type: the file's type");
-        assertEquals(List.of("nothing_here"), noType.withRules(TensorTypeRule.parse("fc1=q8_0,nothing_here=f16"))
-                .unmatchedRules(List.of(CLIP_LINEAR.name(), UNET_LINEAR.name())).stream()
+        assertEquals(List.of("nothing_here"), TensorTypeRule.unmatched(TensorTypeRule.parse("fc1=q8_0,nothing_here=f16"),
+                        List.of(CLIP_LINEAR.name(), UNET_LINEAR.name())).stream()
                 .map(r -> r.pattern().pattern()).toList());
     }
 

@@ -223,6 +223,38 @@ class OpsTest {
         assertTrue(relError(y, ref) <= tolerance(backend, 1e-5), backend + ": " + relError(y, ref));
     }
 
+    /**
+     * Plain-Java 2-D convolution: x [W, H, IC, N] and kernel [KW = KH = kk, IC, OC] in ggml order, each value passed
+     * through {@code round} first (F16 storage, or none); the result is [OW, OH, OC, N].
+     */
+    static double[] referenceConv(float[] x, float[] k, int w, int h, int ic, int oc, int n, int kk, int stride,
+                                  int pad, java.util.function.DoubleUnaryOperator round) {
+        int ow = (w + 2 * pad - kk) / stride + 1, oh = (h + 2 * pad - kk) / stride + 1;
+        double[] ref = new double[ow * oh * oc * n];
+        for (int b = 0; b < n; b++) {
+            for (int o = 0; o < oc; o++) {
+                for (int oy = 0; oy < oh; oy++) {
+                    for (int ox = 0; ox < ow; ox++) {
+                        double s = 0;
+                        for (int c = 0; c < ic; c++) {
+                            for (int ky = 0; ky < kk; ky++) {
+                                for (int kx = 0; kx < kk; kx++) {
+                                    int ix = ox * stride + kx - pad, iy = oy * stride + ky - pad;
+                                    if (ix >= 0 && iy >= 0 && ix < w && iy < h) {
+                                        s += round.applyAsDouble(k[((o * ic + c) * kk + ky) * kk + kx])
+                                                * round.applyAsDouble(x[((b * ic + c) * h + iy) * w + ix]);
+                                    }
+                                }
+                            }
+                        }
+                        ref[((b * oc + o) * oh + oy) * ow + ox] = s;
+                    }
+                }
+            }
+        }
+        return ref;
+    }
+
     /** 3×3 convolution with stride and padding, kernel stored F16 as sd.cpp stores conv weights. */
     @ParameterizedTest
     @ValueSource(strings = {"cpu:1:1", "cpu:2:1", "vulkan:1:1", "vulkan:2:1"})
@@ -234,27 +266,8 @@ class OpsTest {
         float[] x = random(w * h * ic, 12);
         float[] k = random(kk * kk * ic * oc, 13);
         int ow = (w + 2 * pad - kk) / stride + 1, oh = (h + 2 * pad - kk) / stride + 1;
-        double[] ref = new double[ow * oh * oc];
-        for (int o = 0; o < oc; o++) {
-            for (int oy = 0; oy < oh; oy++) {
-                for (int ox = 0; ox < ow; ox++) {
-                    double s = 0;
-                    for (int c = 0; c < ic; c++) {
-                        for (int ky = 0; ky < kk; ky++) {
-                            for (int kx = 0; kx < kk; kx++) {
-                                int ix = ox * stride + kx - pad, iy = oy * stride + ky - pad;
-                                if (ix >= 0 && iy >= 0 && ix < w && iy < h) {
-                                    double kv = Float.float16ToFloat(Float.floatToFloat16(k[((o * ic + c) * kk + ky) * kk + kx]));
-                                    double xv = Float.float16ToFloat(Float.floatToFloat16(x[(c * h + iy) * w + ix]));
-                                    s += kv * xv;
-                                }
-                            }
-                        }
-                    }
-                    ref[(o * oh + oy) * ow + ox] = s;
-                }
-            }
-        }
+        double[] ref = referenceConv(x, k, w, h, ic, oc, 1, kk, stride, pad,
+                v -> Float.float16ToFloat(Float.floatToFloat16((float) v)));
         try (WeightStore ws = new WeightStore("conv", 1); Graph g = new Graph("conv")) {
             Tensor kt = ws.create("k", GgmlType.F16, kk, kk, ic, oc);
             ws.allocate(Backends.get(backend));
@@ -286,27 +299,7 @@ class OpsTest {
         int w = 9, h = 7, ic = 32, oc = 6, kk = 3, n = 2;
         float[] x = random(w * h * ic * n, 21);
         float[] k = random(kk * kk * ic * oc, 22);
-        double[] ref = new double[w * h * oc * n];
-        for (int b = 0; b < n; b++) {
-            for (int o = 0; o < oc; o++) {
-                for (int oy = 0; oy < h; oy++) {
-                    for (int ox = 0; ox < w; ox++) {
-                        double s = 0;
-                        for (int c = 0; c < ic; c++) {
-                            for (int ky = 0; ky < kk; ky++) {
-                                for (int kx = 0; kx < kk; kx++) {
-                                    int ix = ox + kx - 1, iy = oy + ky - 1;
-                                    if (ix >= 0 && iy >= 0 && ix < w && iy < h) {
-                                        s += (double) k[((o * ic + c) * kk + ky) * kk + kx] * x[((b * ic + c) * h + iy) * w + ix];
-                                    }
-                                }
-                            }
-                        }
-                        ref[((b * oc + o) * h + oy) * w + ox] = s;
-                    }
-                }
-            }
-        }
+        double[] ref = referenceConv(x, k, w, h, ic, oc, n, kk, 1, 1, v -> v);
         Backend be = Backends.get(backend);
         try (WeightStore ws = new WeightStore("conv", 1); Graph g = new Graph("conv"); Arena a = Arena.ofConfined()) {
             Tensor kt = ws.createKernelMatrix("k", type, new long[]{kk, kk, ic, oc});
