@@ -207,7 +207,10 @@ class HubClientTest {
         server.cutNextDownloadAfter(100_000);
         HubException cut = assertThrows(HubException.class, () -> client().resolve(ref));
         assertTrue(cut.getMessage().contains("resumes"), cut.getMessage());
-        assertEquals(100_000, Files.size(part));
+        // the server sent 100 000 bytes before dropping the connection; the JDK's client may lose the last
+        // buffers it had queued when the connection resets, so the part holds at most that many
+        long kept = Files.size(part);
+        assertTrue(kept > 0 && kept <= 100_000, "part holds " + kept + " bytes");
         assertTrue(client().cached(ref).isEmpty());
 
         server.clearRequests();
@@ -217,9 +220,9 @@ class HubClientTest {
         assertFalse(Files.exists(part));
         List<LoopbackHub.Request> gets = server.requests("GET");
         assertEquals(1, gets.size());
-        assertEquals("bytes=100000-", gets.getFirst().range());
-        assertEquals(100_000, progress.getFirst().resumedAt());
-        assertEquals(100_000, progress.getFirst().bytes());
+        assertEquals("bytes=" + kept + "-", gets.getFirst().range());
+        assertEquals(kept, progress.getFirst().resumedAt());
+        assertEquals(kept, progress.getFirst().bytes());
     }
 
     @Test
