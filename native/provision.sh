@@ -27,6 +27,9 @@ done
 
 # What sdj needs. The rest of each closure is resolved by apt.
 core_pkgs="libggml0 libggml-dev"
+# ggml's BLAS backend takes the CPU backend's large matrix products (4-6x Debian's F16 dot-product kernel here);
+# the OpenMP build of OpenBLAS shares libgomp's passive thread pool with ggml's CPU backend
+blas_pkgs="libggml0-backend-blas libopenblas0-openmp"
 vulkan_pkgs="libggml0-backend-vulkan mesa-vulkan-drivers"   # mesa-vulkan-drivers brings lavapipe (software Vulkan)
 bindgen_pkgs="libclang1-19 libclang-common-19-dev libc6-dev linux-libc-dev"
 cuda_pkgs="libggml0-backend-cuda"
@@ -71,7 +74,7 @@ resolve() {
 }
 
 lock=$here/runtime.lock
-want="$core_pkgs $vulkan_pkgs $bindgen_pkgs"
+want="$core_pkgs $blas_pkgs $vulkan_pkgs $bindgen_pkgs"
 if [ $cuda = 1 ]; then lock=$here/runtime-cuda.lock; want="$want $cuda_pkgs"; fi
 
 # fetch NAME VERSION -> path of the .deb in the cache; status 3 (and a note in $work/download.log) when the
@@ -175,6 +178,12 @@ icd_src=$(ls "$prefix.tmp"/usr/share/vulkan/icd.d/lvp_icd*.json 2>/dev/null | he
 if [ -n "$icd_src" ]; then
   lib=$(ls "$prefix.tmp"/usr/lib/x86_64-linux-gnu/libvulkan_lvp.so | head -1)
   sed -E "s#\"library_path\": *\"[^\"]*\"#\"library_path\": \"${lib/#$prefix.tmp/$prefix}\"#" "$icd_src" > "$prefix.tmp/lavapipe_icd.json"
+fi
+
+# what update-alternatives would do on a Debian system: libblas.so.3 (which ggml's BLAS backend links) is OpenBLAS
+blas_dir=$(ls -d "$prefix.tmp"/usr/lib/x86_64-linux-gnu/openblas-openmp 2>/dev/null | head -1 || true)
+if [ -n "$blas_dir" ]; then
+  for l in libblas.so.3 libopenblas.so.0; do ln -sf "openblas-openmp/$l" "$prefix.tmp/usr/lib/x86_64-linux-gnu/$l"; done
 fi
 
 ldso=usr/lib64/ld-linux-x86-64.so.2

@@ -460,6 +460,10 @@ public record CliOptions(Path model, Path diffusionModel, Path vae, Path clipL, 
                 new Flag(null, "--no-fa", null, "regular attention everywhere, as sd-cli without the flash\n"
                         + "flags (sdj otherwise uses flash attention in the U-Net on the CPU)",
                         (b, v) -> b.speed.noFa = true),
+                new Flag(null, "--no-blas", null, "sdj only: keep the CPU's matrix products in ggml's own\n"
+                        + "kernels instead of the runtime's BLAS (OpenBLAS), as sd-cli\n"
+                        + "built without BLAS; slower, and closer to its images",
+                        (b, v) -> b.speed.noBlas = true),
                 new Flag(null, "--vae-conv-direct", null, "convolve in the VAE with ggml_conv_2d_direct: no im2col\n"
                         + "buffer (on the CPU: same pixels, 2.6x less compute memory; sdj switches to it on its\n"
                         + "own when the im2col buffers would be the peak of the run)",

@@ -148,15 +148,16 @@ public final class Main {
                 .residency(WeightResidency.ON_DEMAND) // one generation: each part loaded when needed, then freed
                 .firstStage(o.speed().firstStage(previewWriter(Path.of(o.speed().previewPath()), log)))
                 .flashAttention(o.speed().unetFlash(), o.speed().vaeFlash())
-                .vaeConvolution(o.speed().vaeConvolution());
+                .vaeConvolution(o.speed().vaeConvolution()).blas(!o.speed().noBlas());
         // the model's own tokenizer files, else CLIP's from the hub cache (downloaded once, with progress)
         builder.tokenizer(o.tokenizer() != null ? o.tokenizer() : TokenizerFiles.locate(model != null ? model : o.diffusionModel(), hub).path());
         try (StableDiffusion sd = builder.build()) {
             GenerationResult result = sd.generate(request, withPreviews(o, progress), new CancellationToken());
             progress.endLine();
-            out.printf(Locale.ROOT, "model: %s, %s-prediction, latent %s, %s attention in the U-Net%n",
+            out.printf(Locale.ROOT, "model: %s, %s-prediction, latent %s, %s attention in the U-Net%s%n",
                     sd.family().displayName(), sd.prediction().name().toLowerCase(Locale.ROOT), sd.latentFormat(),
-                    sd.unetFlashAttention() ? "flash" : "regular");
+                    sd.unetFlashAttention() ? "flash" : "regular",
+                    sd.blas() ? ", matrix products in " + sd.matrixProducts() : "");
             List<String> names = OutputNames.names(o.output(), result.images().size(), o.outputBeginIndex());
             List<String> saved = new ArrayList<>();
             for (GeneratedImage image : result.images()) {

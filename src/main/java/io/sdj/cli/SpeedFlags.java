@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * sd-cli's speed and memory options, as parsed: {@code --taesd}, {@code --taesd-preview-only}, {@code --preview},
  * {@code --preview-path}, {@code --preview-interval}, {@code --preview-noisy}, {@code --vae-tiling}, {@code
  * --vae-tile-size}, {@code --vae-relative-tile-size}, {@code --vae-tile-overlap}, {@code --diffusion-fa} and {@code
- * --fa}, sdj's {@code --no-fa}, {@code --vae-conv-direct}.
+ * --fa}, sdj's {@code --no-fa}, {@code --vae-conv-direct}, and sdj's {@code --no-blas}.
  *
  * @param taesd            the TAESD file, or null
  * @param taesdPreviewOnly TAESD only for previews
@@ -31,10 +31,11 @@ import java.util.regex.Pattern;
  * @param noFa             regular attention everywhere (sd-cli's behaviour without the flash flags), instead of the
  *                         automatic choice
  * @param vaeConvDirect    ggml_conv_2d_direct in the VAE and TAESD (no im2col buffer)
+ * @param noBlas           the CPU backend keeps its matrix products instead of handing them to ggml's BLAS backend
  */
 public record SpeedFlags(Path taesd, boolean taesdPreviewOnly, PreviewMode preview, String previewPath,
                          int previewInterval, boolean previewNoisy, VaeTiling tiling, boolean diffusionFa,
-                         boolean fa, boolean noFa, boolean vaeConvDirect) {
+                         boolean fa, boolean noFa, boolean vaeConvDirect, boolean noBlas) {
     /** sd-cli's default preview file. */
     public static final String DEFAULT_PREVIEW_PATH = "preview.png";
 
@@ -125,6 +126,7 @@ public record SpeedFlags(Path taesd, boolean taesdPreviewOnly, PreviewMode previ
         boolean fa;
         boolean noFa;
         boolean vaeConvDirect;
+        boolean noBlas;
 
         void preview(String flag, String name) {
             try {
@@ -138,7 +140,7 @@ public record SpeedFlags(Path taesd, boolean taesdPreviewOnly, PreviewMode previ
         SpeedFlags build() {
             return new SpeedFlags(taesd, taesdPreviewOnly, preview, previewPath, previewInterval, previewNoisy,
                     new VaeTiling(vaeTiling, tileSize[0], tileSize[1], relativeTileSize[0], relativeTileSize[1],
-                            tileOverlap, 0), diffusionFa, fa, noFa, vaeConvDirect);
+                            tileOverlap, 0), diffusionFa, fa, noFa, vaeConvDirect, noBlas);
         }
     }
 }

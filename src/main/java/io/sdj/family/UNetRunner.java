@@ -148,8 +148,9 @@ public final class UNetRunner implements DiffusionModel {
         if (batching == GuidanceBatching.BATCHED) {
             return true;
         }
-        // AUTO: on the CPU two passes measured faster (README, "Batched guidance and loading")
-        return !backend.isCpu() && !Arrays.equals(batchedUnfit, new long[]{w, h, cond.tokens()});
+        // AUTO: on the CPU with ggml's own kernels two passes measured as fast; with a BLAS partner, and on GPUs, one
+        // batch of two is faster (README, "Batched guidance and loading")
+        return (!backend.isCpu() || backend.hasBlas()) && !Arrays.equals(batchedUnfit, new long[]{w, h, cond.tokens()});
     }
 
     private void check(float[] latent, int w, int h, Conditioning c) {
@@ -183,14 +184,14 @@ public final class UNetRunner implements DiffusionModel {
         int adm = unet.config().admInChannels();
         UNet use = unet;
         if (flash != null && choice.flash(w, h, () -> {
-            try (Graph probe = new Graph("unet")) {
+            try (Graph probe = new Graph("unet", backend)) {
                 return probe.measureComputeBytes(backend, build(probe, unet, w, h, c, tokens, batch, adm).out());
             }
         })) {
             use = flash;
             LOG.debug("U-Net at {}x{} latent (batch {}): flash attention", w, h, batch);
         }
-        Graph g = new Graph("unet");
+        Graph g = new Graph("unet", backend);
         try {
             GraphIo built = build(g, use, w, h, c, tokens, batch, adm);
             compiled = g.compile(backend, built.out());

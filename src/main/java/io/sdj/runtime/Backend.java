@@ -24,13 +24,23 @@ public final class Backend implements AutoCloseable {
     private final DeviceInfo device;
     private final MemorySegment handle;
     private final MemorySegment registry;
+    private final BlasPartner blas;
     private volatile boolean closed;
     private int threads;
 
-    private Backend(DeviceInfo device, MemorySegment handle, MemorySegment registry) {
+    private Backend(DeviceInfo device, MemorySegment handle, MemorySegment registry, BlasPartner blas) {
         this.device = device;
         this.handle = handle;
         this.registry = registry;
+        this.blas = blas;
+    }
+
+    /**
+     * Whether a CPU backend opened without saying takes ggml's BLAS backend for its matrix products: yes, unless the
+     * system property {@code sdj.blas} is {@code false}.
+     */
+    public static boolean blasByDefault() {
+        return !"false".equalsIgnoreCase(System.getProperty("sdj.blas", "true").trim());
     }
 
     /** Every device ggml knows in this process. */
@@ -57,9 +67,18 @@ public final class Backend implements AutoCloseable {
     /**
      * Opens a backend by name: {@code cpu}; a backend name such as {@code vulkan} or {@code cuda} (its first device);
      * a device name such as {@code Vulkan1}; or {@code best}/{@code auto}: the first hardware GPU, else the CPU.
-     * Names are case-insensitive.
+     * Names are case-insensitive. The CPU backend takes ggml's BLAS backend for its matrix products when the runtime
+     * has one, unless {@link #blasByDefault()} says otherwise.
      */
     public static Backend open(String name) {
+        return open(name, blasByDefault());
+    }
+
+    /**
+     * {@link #open(String)}, saying whether a CPU backend hands its large matrix products to ggml's BLAS backend
+     * (when the runtime has one; without it the flag changes nothing). Other backends ignore the flag.
+     */
+    public static Backend open(String name, boolean blas) {
         List<DeviceInfo> devices = devices();
         DeviceInfo chosen = choose(name, devices);
         MemorySegment dev = ggml_h.ggml_backend_dev_get(chosen.index());
@@ -67,8 +86,10 @@ public final class Backend implements AutoCloseable {
         if (handle.equals(MemorySegment.NULL)) {
             throw new GgmlException("ggml could not initialise device " + chosen);
         }
-        LOG.info("backend: {}", chosen);
-        return new Backend(chosen, handle, ggml_h.ggml_backend_dev_backend_reg(dev));
+        BlasPartner partner = blas && chosen.type() == DeviceInfo.Type.CPU ? BlasPartner.open(devices).orElse(null)
+                : null;
+        LOG.info("backend: {}{}", chosen, partner == null ? "" : "; matrix products: " + partner.description());
+        return new Backend(chosen, handle, ggml_h.ggml_backend_dev_backend_reg(dev), partner);
     }
 
     /** The CPU backend. */
@@ -86,6 +107,11 @@ public final class Backend implements AutoCloseable {
                     .or(() -> devices.stream().filter(d -> d.type() == DeviceInfo.Type.IGPU && !d.isSoftware()).findFirst())
                     .or(() -> devices.stream().filter(d -> d.type() == DeviceInfo.Type.CPU).findFirst())
                     .orElseThrow(() -> unknown(name, devices));
+        }
+        if (n.equals("blas")) {
+            throw new InvalidParameterException("backend", "'" + name + "' is not a backend of its own: ggml's BLAS"
+                    + " backend only multiplies matrices, and the CPU backend hands it its large products by itself"
+                    + " (--backend cpu; --no-blas keeps them on the CPU backend)");
         }
         for (DeviceInfo d : devices) {
             if (d.name().equalsIgnoreCase(n)) {
@@ -129,9 +155,19 @@ public final class Backend implements AutoCloseable {
         return device.type() == DeviceInfo.Type.CPU;
     }
 
+    /** True when this CPU backend hands its large matrix products to ggml's BLAS backend. */
+    public boolean hasBlas() {
+        return blas != null;
+    }
+
+    /** What runs the matrix products: the BLAS library's description, or ggml's own kernels. */
+    public String matrixProducts() {
+        return blas != null ? blas.description() : "ggml's " + device.backend() + " kernels";
+    }
+
     /**
-     * Sets the number of compute threads (CPU backend; ignored elsewhere). Values below 1 mean the number of physical
-     * cores, sd-cli's default ({@link PhysicalCores}).
+     * Sets the number of compute threads (CPU backend and its BLAS partner; ignored elsewhere). Values below 1 mean
+     * the number of physical cores, sd-cli's default ({@link PhysicalCores}).
      */
     public void setThreads(int n) {
         checkOpen();
@@ -143,6 +179,9 @@ public final class Backend implements AutoCloseable {
                 threads = t;
             }
         }
+        if (blas != null) {
+            blas.setThreads(t);
+        }
     }
 
     /** The thread count last set, or 0 if never set. */
@@ -153,6 +192,12 @@ public final class Backend implements AutoCloseable {
     MemorySegment handle() {
         checkOpen();
         return handle;
+    }
+
+    /** The BLAS backend paired with this CPU backend, or NULL. */
+    MemorySegment blasHandle() {
+        checkOpen();
+        return blas == null ? MemorySegment.NULL : blas.handle();
     }
 
     void checkOpen() {
@@ -169,6 +214,9 @@ public final class Backend implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
+            if (blas != null) {
+                blas.close();
+            }
             ggml_h.ggml_backend_free(handle);
         }
     }

@@ -9,13 +9,20 @@ import java.lang.foreign.ValueLayout;
 /**
  * A {@link Graph} allocated on a backend (ggml's graph allocator): set the inputs, {@link #compute()}, read the
  * outputs; repeat as often as needed. Closing frees the allocation (the graph itself is closed by its owner).
+ *
+ * <p>On a CPU backend with a BLAS partner ({@link Backend#hasBlas()}) the graph goes through ggml's backend
+ * scheduler instead, with the BLAS backend first: it takes the matrix products it supports, the CPU backend the
+ * rest, in host memory both can read.
  */
 public final class CompiledGraph implements AutoCloseable {
     private final Graph graph;
     private final Backend backend;
     private final MemorySegment cgraph;
     private final NodeList nodes;
-    private MemorySegment allocator;
+    /** ggml_gallocr_t on a single backend, or NULL when {@link #sched} allocates. */
+    private MemorySegment allocator = MemorySegment.NULL;
+    /** ggml_backend_sched_t over the BLAS and CPU backends, or NULL. */
+    private MemorySegment sched = MemorySegment.NULL;
 
     /** The context that holds a compiled graph's node and leaf lists. */
     private static final class NodeList extends GgmlContext {
@@ -59,12 +66,33 @@ public final class CompiledGraph implements AutoCloseable {
             nodes.close();
             throw e;
         }
-        allocator = ggml_h.ggml_gallocr_new(ggml_h.ggml_backend_get_default_buffer_type(backend.handle()));
-        if (!ggml_h.ggml_gallocr_alloc_graph(allocator, cgraph)) {
-            ggml_h.ggml_gallocr_free(allocator);
-            allocator = MemorySegment.NULL;
+        boolean allocated;
+        if (backend.hasBlas()) {
+            sched = newScheduler(backend, bound);
+            allocated = ggml_h.ggml_backend_sched_alloc_graph(sched, cgraph);
+        } else {
+            allocator = ggml_h.ggml_gallocr_new(ggml_h.ggml_backend_get_default_buffer_type(backend.handle()));
+            allocated = ggml_h.ggml_gallocr_alloc_graph(allocator, cgraph);
+        }
+        if (!allocated) {
+            freeAllocation();
             nodes.close();
             throw new GgmlException("could not allocate compute memory for " + graph.describe() + " on " + backend.device().name());
+        }
+    }
+
+    /** A scheduler over {@code backend}'s BLAS partner (first, so it gets the products) and the CPU backend. */
+    private static MemorySegment newScheduler(Backend backend, long graphSize) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment list = a.allocate(ValueLayout.ADDRESS, 2);
+            list.setAtIndex(ValueLayout.ADDRESS, 0, backend.blasHandle());
+            list.setAtIndex(ValueLayout.ADDRESS, 1, backend.handle());
+            // no parallel copies, no offloading of weights: both backends work on host memory
+            MemorySegment s = ggml_h.ggml_backend_sched_new(list, MemorySegment.NULL, 2, graphSize, false, false);
+            if (s.equals(MemorySegment.NULL)) {
+                throw new GgmlException("ggml could not create a scheduler for the BLAS and CPU backends");
+            }
+            return s;
         }
     }
 
@@ -97,6 +125,21 @@ public final class CompiledGraph implements AutoCloseable {
                 ggml_h.ggml_set_output(t.ptr());
             }
             expand(cgraph, outputs, bound);
+            if (backend.hasBlas()) {
+                MemorySegment s = newScheduler(backend, bound);
+                try (Arena a = Arena.ofConfined()) {
+                    MemorySegment sizes = a.allocate(ValueLayout.JAVA_LONG, 2);
+                    ggml_h.ggml_backend_sched_reserve_size(s, cgraph, sizes);
+                    // both backends allocate from the host buffer type; ggml then shares one allocator between them
+                    // and reports its size for each
+                    boolean shared = ggml_h.ggml_backend_sched_get_buffer_type(s, backend.blasHandle())
+                            .equals(ggml_h.ggml_backend_sched_get_buffer_type(s, backend.handle()));
+                    return sizes.getAtIndex(ValueLayout.JAVA_LONG, 0)
+                            + (shared ? 0 : sizes.getAtIndex(ValueLayout.JAVA_LONG, 1));
+                } finally {
+                    ggml_h.ggml_backend_sched_free(s);
+                }
+            }
             MemorySegment galloc = ggml_h.ggml_gallocr_new(ggml_h.ggml_backend_get_default_buffer_type(backend.handle()));
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment sizes = a.allocate(ValueLayout.JAVA_LONG);
@@ -151,18 +194,28 @@ public final class CompiledGraph implements AutoCloseable {
         return ggml_h.ggml_graph_n_nodes(cgraph);
     }
 
-    /** Bytes of compute memory the allocator reserved. */
+    /** Bytes of compute memory the allocator reserved (on both backends, with a BLAS partner). */
     public long computeBytes() {
+        if (!sched.equals(MemorySegment.NULL)) {
+            return ggml_h.ggml_backend_sched_get_buffer_size(sched, backend.blasHandle())
+                    + ggml_h.ggml_backend_sched_get_buffer_size(sched, backend.handle());
+        }
         return ggml_h.ggml_gallocr_get_buffer_size(allocator, 0);
+    }
+
+    /** Parts the scheduler cut the graph into (runs of operations on one backend); 1 without a scheduler. */
+    public int splitCount() {
+        return sched.equals(MemorySegment.NULL) ? 1 : ggml_h.ggml_backend_sched_get_n_splits(sched);
     }
 
     /** Runs the graph on its backend. */
     public void compute() {
-        if (allocator.equals(MemorySegment.NULL)) {
+        if (allocator.equals(MemorySegment.NULL) && sched.equals(MemorySegment.NULL)) {
             throw new IllegalStateException("compiled " + graph.describe() + " is closed");
         }
         graph.ctx();
-        int status = ggml_h.ggml_backend_graph_compute(backend.handle(), cgraph);
+        int status = sched.equals(MemorySegment.NULL) ? ggml_h.ggml_backend_graph_compute(backend.handle(), cgraph)
+                : ggml_h.ggml_backend_sched_graph_compute(sched, cgraph);
         if (status != 0) {
             throw new GgmlException("computing " + graph.describe() + " on " + backend.device().name()
                     + " failed (ggml status " + status + ")");
@@ -173,12 +226,20 @@ public final class CompiledGraph implements AutoCloseable {
         return backend;
     }
 
-    @Override
-    public void close() {
+    private void freeAllocation() {
         if (!allocator.equals(MemorySegment.NULL)) {
             ggml_h.ggml_gallocr_free(allocator);
             allocator = MemorySegment.NULL;
         }
+        if (!sched.equals(MemorySegment.NULL)) {
+            ggml_h.ggml_backend_sched_free(sched);
+            sched = MemorySegment.NULL;
+        }
+    }
+
+    @Override
+    public void close() {
+        freeAllocation();
         nodes.close();
     }
 }

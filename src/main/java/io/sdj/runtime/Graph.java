@@ -24,10 +24,20 @@ public final class Graph extends GgmlContext {
     private final long tensorBudget;
     private final long tensorBytes = tensorOverhead();
     private final Set<Long> foreign = new HashSet<>();
+    private final boolean matrixConvolutions;
 
     /** A graph of up to {@link #DEFAULT_SIZE} nodes. */
     public Graph(String label) {
         this(label, DEFAULT_SIZE);
+    }
+
+    /**
+     * A graph of up to {@link #DEFAULT_SIZE} nodes, built for {@code target}: on a CPU backend with a BLAS partner
+     * its F16 convolutions are {@link #conv2dMatrix} products (im2col in F32, then the kernel as the left operand),
+     * which the BLAS backend takes; ggml_conv_2d's product has the F16 kernel on the right, which it cannot.
+     */
+    public Graph(String label, Backend target) {
+        this(label, DEFAULT_SIZE, target.hasBlas());
     }
 
     /**
@@ -36,6 +46,10 @@ public final class Graph extends GgmlContext {
      * is sized when the graph is compiled, so it never overflows.
      */
     public Graph(String label, int size) {
+        this(label, size, false);
+    }
+
+    private Graph(String label, int size, boolean matrixConvolutions) {
         if (size < 1) {
             throw new GgmlException("graph size must be positive, got " + size);
         }
@@ -43,6 +57,7 @@ public final class Graph extends GgmlContext {
         this.size = size;
         this.label = label;
         this.tensorBudget = tensorBudget(size);
+        this.matrixConvolutions = matrixConvolutions;
     }
 
     private static long tensorBudget(int size) {
@@ -240,7 +255,8 @@ public final class Graph extends GgmlContext {
 
     /**
      * 2-D convolution (ggml_conv_2d: im2col in the kernel's type, then a matrix product). Kernel [KW, KH, IC, OC],
-     * input [W, H, IC, N].
+     * input [W, H, IC, N]. In a graph built for a BLAS partner an F16 kernel is used as a [KW·KH·IC, OC] matrix
+     * ({@link #conv2dMatrix}) instead: the same products, with the input unrounded (F32 rather than F16 columns).
      */
     public Tensor conv2d(Tensor kernel, Tensor input, int stride0, int stride1, int pad0, int pad1, int dil0, int dil1) {
         if (kernel.ne(2) != input.ne(2)) {
@@ -249,6 +265,12 @@ public final class Graph extends GgmlContext {
                     + " has " + input.ne(2));
         }
         requireConvOutput(kernel, input, stride0, stride1, pad0, pad1, dil0, dil1);
+        if (matrixConvolutions && kernel.type() == GgmlType.F16 && ggml_h.ggml_is_contiguous(kernel.ptr())) {
+            Tensor matrix = wrap(ggml_h.ggml_reshape_2d(opCtx(), own(kernel),
+                    kernel.ne(0) * kernel.ne(1) * kernel.ne(2), kernel.ne(3)));
+            return conv2dMatrix(matrix, (int) kernel.ne(0), (int) kernel.ne(1), input, stride0, stride1, pad0, pad1,
+                    dil0, dil1);
+        }
         return wrap(ggml_h.ggml_conv_2d(opCtx(), own(kernel), own(input), stride0, stride1, pad0, pad1, dil0, dil1));
     }
 

@@ -93,7 +93,7 @@ public final class FirstStageRunner {
 
     /** Compute bytes the untiled graph for this input would need (measured, nothing allocated). */
     public long measure(Planar input, GraphFn fn) {
-        try (Graph g = new Graph(label)) {
+        try (Graph g = new Graph(label, backend)) {
             Tensor in = g.input("input", GgmlType.F32, input.width(), input.height(), input.channels(), 1);
             return g.measureComputeBytes(backend, fn.build(g, in));
         }
@@ -143,7 +143,7 @@ public final class FirstStageRunner {
     }
 
     private Planar compute(Planar input, GraphFn fn, boolean whole) {
-        try (Graph g = new Graph(label)) {
+        try (Graph g = new Graph(label, backend)) {
             Tensor in = g.input("input", GgmlType.F32, input.width(), input.height(), input.channels(), 1);
             Tensor out = fn.build(g, in);
             try (CompiledGraph c = g.compile(backend, out)) {

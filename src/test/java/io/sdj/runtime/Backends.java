@@ -14,10 +14,22 @@ public final class Backends {
     private Backends() {
     }
 
-    /** The shared backend for {@code name} ("cpu", "vulkan"); fails if that backend is missing. */
+    /**
+     * The shared backend for {@code name} ("cpu", "vulkan"); fails if that backend is missing. The CPU backend has
+     * its BLAS partner when the runtime has one (the library's default).
+     */
     public static Backend get(String name) {
         return OPEN.computeIfAbsent(name, n -> {
             Backend b = Backend.open(n);
+            b.setThreads(2);
+            return b;
+        });
+    }
+
+    /** The shared CPU backend without a BLAS partner: ggml's own kernels for every product (sd-cli's). */
+    public static Backend cpuWithoutBlas() {
+        return OPEN.computeIfAbsent("cpu without blas", n -> {
+            Backend b = Backend.open("cpu", false);
             b.setThreads(2);
             return b;
         });

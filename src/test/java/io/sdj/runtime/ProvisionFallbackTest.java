@@ -26,6 +26,8 @@ class ProvisionFallbackTest {
     private static final String PACKAGES = """
             libc6 2.43-1
             libggml-dev 0.27.0-1
+            libggml0-backend-blas 0.27.0-1
+            libopenblas0-openmp 0.3.34-1
             libggml0-backend-vulkan 0.27.0-1
             mesa-vulkan-drivers 26.0-1
             libclang1-19 19.1-1

@@ -1,0 +1,158 @@
+package io.sdj.runtime;
+
+import io.sdj.InvalidParameterException;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The CPU backend's BLAS partner: the provisioned runtime has one, the scheduler hands it the large products and
+ * keeps the rest on the CPU, and the results agree with ggml's own kernels (closer to exact, since sgemm does not
+ * round the right operand to F16).
+ */
+class BlasTest {
+    private static Backend blas() {
+        Backend b = Backends.get("cpu");
+        assumeTrue(b.hasBlas(), "this runtime has no BLAS backend");
+        return b;
+    }
+
+    @Test
+    void theProvisionedRuntimeHasOpenBlas() {
+        Path env = GgmlLibrary.load().libraryDir().resolve("../../../runtime.env").normalize();
+        assumeTrue(Files.isRegularFile(env) && "prefix".equals(RuntimeLocator.readEnv(env).get("mode")),
+                "not the provisioned Debian prefix");
+        Backend cpu = Backends.get("cpu");
+        assertTrue(cpu.hasBlas(), "native/provision.sh installs libggml0-backend-blas and OpenBLAS");
+        assertTrue(cpu.matrixProducts().startsWith("OpenBLAS"), cpu.matrixProducts());
+        assertFalse(Backends.cpuWithoutBlas().hasBlas());
+        assertTrue(Backends.cpuWithoutBlas().matrixProducts().contains("ggml"));
+    }
+
+    /** x · wᵀ in doubles, with w as the F16 values it holds. */
+    private static double[] reference(float[] w, float[] x, int k, int n, int m) {
+        double[] y = new double[n * m];
+        for (int j = 0; j < m; j++) {
+            for (int i = 0; i < n; i++) {
+                double s = 0;
+                for (int c = 0; c < k; c++) {
+                    s += (double) Float.float16ToFloat(Float.floatToFloat16(w[i * k + c])) * x[j * k + c];
+                }
+                y[j * n + i] = s + 1;
+            }
+        }
+        return y;
+    }
+
+    private record Result(float[] out, int splits, long measured, long allocated) {
+    }
+
+    private static Result product(Backend be, int k, int n, int m, float[] w, float[] x) {
+        try (Graph g = new Graph("product", be)) {
+            Tensor wt = g.input("w", GgmlType.F16, k, n);
+            Tensor xt = g.input("x", GgmlType.F32, k, m);
+            Tensor one = g.input("one", GgmlType.F32, 1);
+            Tensor y = g.add(g.mulMat(wt, xt), one);
+            long measured = g.measureComputeBytes(be, y);
+            try (CompiledGraph c = g.compile(be, y)) {
+                wt.setFloats(w);
+                xt.setFloats(x);
+                one.setFloats(new float[]{1});
+                c.compute();
+                return new Result(y.getFloats(), c.splitCount(), measured, c.computeBytes());
+            }
+        }
+    }
+
+    @Test
+    void largeProductsGoToBlasAndAreCloserToExact() {
+        Backend be = blas();
+        int k = 320;
+        int n = 64;
+        int m = 96;
+        float[] w = OpsTest.random(k * n, 1);
+        float[] x = OpsTest.random(k * m, 2);
+        double[] exact = reference(w, x, k, n, m);
+        Result viaBlas = product(be, k, n, m, w, x);
+        Result ggml = product(Backends.cpuWithoutBlas(), k, n, m, w, x);
+        assertTrue(viaBlas.splits() >= 2, "the product on BLAS, the addition on the CPU: " + viaBlas.splits());
+        assertEquals(1, ggml.splits());
+        double eb = OpsTest.relError(viaBlas.out(), exact);
+        double eg = OpsTest.relError(ggml.out(), exact);
+        assertTrue(eb < 1e-5, "sgemm in F32: " + eb);
+        assertTrue(eg > eb && eg < 2e-3, "ggml rounds x to F16: " + eg + " vs BLAS " + eb);
+        assertEquals(viaBlas.measured(), viaBlas.allocated(), "measuring gives what compiling allocates");
+    }
+
+    @Test
+    void smallProductsStayOnTheCpu() {
+        Backend be = blas();
+        // ggml's BLAS backend takes a product only when both sides are at least 32 wide
+        Result r = product(be, 320, 16, 8, OpsTest.random(320 * 16, 3), OpsTest.random(320 * 8, 4));
+        assertEquals(1, r.splits());
+        assertTrue(OpsTest.relError(r.out(), reference(OpsTest.random(320 * 16, 3), OpsTest.random(320 * 8, 4),
+                320, 16, 8)) < 2e-3);
+    }
+
+    @Test
+    void aGraphBuiltForBlasConvolvesAsAMatrixProduct() {
+        Backend be = blas();
+        long[] kernel = {3, 3, 32, 48};
+        long[] image = {20, 12, 32, 1};
+        float[] kd = OpsTest.random(3 * 3 * 32 * 48, 5);
+        float[] id = OpsTest.random(20 * 12 * 32, 6);
+        float[][] out = new float[2][];
+        int[] splits = new int[2];
+        Backend[] backends = {be, Backends.cpuWithoutBlas()};
+        for (int i = 0; i < 2; i++) {
+            try (Graph g = new Graph("conv", backends[i])) {
+                Tensor kt = g.input("k", GgmlType.F16, kernel);
+                Tensor it = g.input("x", GgmlType.F32, image);
+                Tensor y = g.conv2d(kt, it, 1, 1, 1, 1, 1, 1);
+                try (CompiledGraph c = g.compile(backends[i], y)) {
+                    kt.setFloats(kd);
+                    it.setFloats(id);
+                    c.compute();
+                    out[i] = y.getFloats();
+                    splits[i] = c.splitCount();
+                }
+            }
+        }
+        assertTrue(splits[0] >= 2, "im2col on the CPU, the product on BLAS: " + splits[0]);
+        double max = 0;
+        double scale = 0;
+        for (int i = 0; i < out[1].length; i++) {
+            max = Math.max(max, Math.abs(out[0][i] - out[1][i]));
+            scale = Math.max(scale, Math.abs(out[1][i]));
+        }
+        assertEquals(out[1].length, out[0].length);
+        assertTrue(max / scale < 2e-3, "BLAS's matrix convolution against ggml_conv_2d: " + max / scale);
+    }
+
+    @Test
+    void threadCountsReachBothBackends() {
+        Backend be = Backend.open("cpu", true);
+        try (be) {
+            assumeTrue(be.hasBlas(), "this runtime has no BLAS backend");
+            be.setThreads(1);
+            assertEquals(1, be.threads());
+            Result r = product(be, 64, 64, 64, OpsTest.random(64 * 64, 7), OpsTest.random(64 * 64, 8));
+            assertTrue(r.splits() >= 2);
+        } finally {
+            Backends.get("cpu").setThreads(2); // OpenBLAS's count is process-wide
+        }
+    }
+
+    @Test
+    void blasIsNotABackendOfItsOwn() {
+        InvalidParameterException e = assertThrows(InvalidParameterException.class, () -> Backend.open("blas"));
+        assertTrue(e.getMessage().contains("--backend cpu") && e.getMessage().contains("--no-blas"), e.getMessage());
+    }
+}
