@@ -1,6 +1,7 @@
 package io.sdj.runtime;
 
 import io.sdj.ggml.ggml_h;
+import io.sdj.ggml.ggml_tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -12,7 +13,8 @@ import java.lang.foreign.ValueLayout;
  *
  * <p>On a CPU backend with a BLAS partner ({@link Backend#hasBlas()}) the graph goes through ggml's backend
  * scheduler instead, with the BLAS backend first: it takes the matrix products it supports, the CPU backend the
- * rest, in host memory both can read.
+ * rest, in host memory both can read. A graph with a product over quantized weights stays on the CPU backend
+ * alone ({@link #blasChangesQuantizedImages}).
  */
 public final class CompiledGraph implements AutoCloseable {
     private final Graph graph;
@@ -67,7 +69,7 @@ public final class CompiledGraph implements AutoCloseable {
             throw e;
         }
         boolean allocated;
-        if (backend.hasBlas()) {
+        if (usesBlas(backend, cgraph)) {
             sched = newScheduler(backend, bound);
             allocated = ggml_h.ggml_backend_sched_alloc_graph(sched, cgraph);
         } else {
@@ -79,6 +81,35 @@ public final class CompiledGraph implements AutoCloseable {
             nodes.close();
             throw new GgmlException("could not allocate compute memory for " + graph.describe() + " on " + backend.device().name());
         }
+    }
+
+    /**
+     * Whether the graph goes through the BLAS partner: when the backend has one and no product in the graph has
+     * quantized weights ({@link #blasChangesQuantizedImages}).
+     */
+    private static boolean usesBlas(Backend backend, MemorySegment cgraph) {
+        return backend.hasBlas() && !blasChangesQuantizedImages(cgraph);
+    }
+
+    /**
+     * Parity quirk: true for a graph with a matrix product over quantized weights, which then runs on the CPU
+     * backend alone. ggml's CPU kernels quantize such a product's activations (to q8_0, q8_1 or q8_K) before
+     * multiplying, and that rounding amplifies any small difference upstream: sgemm's other order of F16 sums in
+     * the same graph's F16 convolutions moved the quantized golden images (SD 1.5 c07/c08, SD 2.1 s06/s07, SDXL
+     * g06/g07, LoRA l06, TAESD t04) by 0.8 to 2.2/255 mean, max up to 16, where the F16 cases move under 0.1.
+     * On the CPU backend alone such a graph computes the same bits as without BLAS.
+     */
+    static boolean blasChangesQuantizedImages(MemorySegment cgraph) {
+        int n = ggml_h.ggml_graph_n_nodes(cgraph);
+        int mulMat = ggml_h.GGML_OP_MUL_MAT();
+        for (int i = 0; i < n; i++) {
+            MemorySegment node = ggml_h.ggml_graph_node(cgraph, i);
+            if (ggml_tensor.op(node) == mulMat
+                    && ggml_h.ggml_is_quantized(ggml_tensor.type(ggml_tensor.src(node, 0)))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A scheduler over {@code backend}'s BLAS partner (first, so it gets the products) and the CPU backend. */
@@ -125,7 +156,7 @@ public final class CompiledGraph implements AutoCloseable {
                 ggml_h.ggml_set_output(t.ptr());
             }
             expand(cgraph, outputs, bound);
-            if (backend.hasBlas()) {
+            if (usesBlas(backend, cgraph)) {
                 MemorySegment s = newScheduler(backend, bound);
                 try (Arena a = Arena.ofConfined()) {
                     MemorySegment sizes = a.allocate(ValueLayout.JAVA_LONG, 2);
@@ -201,6 +232,11 @@ public final class CompiledGraph implements AutoCloseable {
                     + ggml_h.ggml_backend_sched_get_buffer_size(sched, backend.handle());
         }
         return ggml_h.ggml_gallocr_get_buffer_size(allocator, 0);
+    }
+
+    /** Whether this graph runs through the BLAS partner (see {@link #usesBlas}). */
+    public boolean usesBlas() {
+        return !sched.equals(MemorySegment.NULL);
     }
 
     /** Parts the scheduler cut the graph into (runs of operations on one backend); 1 without a scheduler. */

@@ -34,7 +34,9 @@ public final class Graph extends GgmlContext {
     /**
      * A graph of up to {@link #DEFAULT_SIZE} nodes, built for {@code target}: on a CPU backend with a BLAS partner
      * its F16 convolutions are {@link #conv2dMatrix} products (im2col in F32, then the kernel as the left operand),
-     * which the BLAS backend takes; ggml_conv_2d's product has the F16 kernel on the right, which it cannot.
+     * which the BLAS backend takes; ggml_conv_2d's product has the F16 kernel on the right, which it cannot. Run
+     * on the CPU backend alone (a graph with quantized products, {@link CompiledGraph}), such a convolution gives
+     * ggml_conv_2d's bits: each output is the same F16 dot product of a kernel row and an input column.
      */
     public Graph(String label, Backend target) {
         this(label, DEFAULT_SIZE, target.hasBlas());

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,7 +16,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The CPU backend's BLAS partner: the provisioned runtime has one, the scheduler hands it the large products and
  * keeps the rest on the CPU, and the results agree with ggml's own kernels (closer to exact, since sgemm does not
- * round the right operand to F16).
+ * round the right operand to F16); a product with quantized weights keeps the whole graph on the CPU.
  */
 class BlasTest {
     private static Backend blas() {
@@ -36,14 +37,18 @@ class BlasTest {
         assertTrue(Backends.cpuWithoutBlas().matrixProducts().contains("ggml"));
     }
 
-    /** x · wᵀ in doubles, with w as the F16 values it holds. */
-    private static double[] reference(float[] w, float[] x, int k, int n, int m) {
+    private static float f16(float v) {
+        return Float.float16ToFloat(Float.floatToFloat16(v));
+    }
+
+    /** x · wᵀ + 1 in doubles, with w as the F16 values it holds (and x too when {@code roundX}). */
+    private static double[] reference(float[] w, float[] x, int k, int n, int m, boolean roundX) {
         double[] y = new double[n * m];
         for (int j = 0; j < m; j++) {
             for (int i = 0; i < n; i++) {
                 double s = 0;
                 for (int c = 0; c < k; c++) {
-                    s += (double) Float.float16ToFloat(Float.floatToFloat16(w[i * k + c])) * x[j * k + c];
+                    s += (double) f16(w[i * k + c]) * (roundX ? f16(x[j * k + c]) : x[j * k + c]);
                 }
                 y[j * n + i] = s + 1;
             }
@@ -51,22 +56,35 @@ class BlasTest {
         return y;
     }
 
-    private record Result(float[] out, int splits, long measured, long allocated) {
+    private record Result(float[] out, int splits, long measured, long allocated, boolean blas) {
     }
 
     private static Result product(Backend be, int k, int n, int m, float[] w, float[] x) {
+        return product(be, GgmlType.F16, k, n, m, w, x);
+    }
+
+    private static Result product(Backend be, GgmlType type, int k, int n, int m, float[] w, float[] x) {
         try (Graph g = new Graph("product", be)) {
-            Tensor wt = g.input("w", GgmlType.F16, k, n);
+            Tensor wt = g.input("w", type, k, n);
             Tensor xt = g.input("x", GgmlType.F32, k, m);
             Tensor one = g.input("one", GgmlType.F32, 1);
             Tensor y = g.add(g.mulMat(wt, xt), one);
             long measured = g.measureComputeBytes(be, y);
             try (CompiledGraph c = g.compile(be, y)) {
-                wt.setFloats(w);
+                if (type == GgmlType.F16) {
+                    wt.setFloats(w);
+                } else {
+                    try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+                        var dst = a.allocate(wt.byteSize(), 64);
+                        TypeConverter.convert(a.allocateFrom(java.lang.foreign.ValueLayout.JAVA_FLOAT, w), GgmlType.F32,
+                                dst, type, n, k, a);
+                        wt.write(dst, 0);
+                    }
+                }
                 xt.setFloats(x);
                 one.setFloats(new float[]{1});
                 c.compute();
-                return new Result(y.getFloats(), c.splitCount(), measured, c.computeBytes());
+                return new Result(y.getFloats(), c.splitCount(), measured, c.computeBytes(), c.usesBlas());
             }
         }
     }
@@ -79,16 +97,39 @@ class BlasTest {
         int m = 96;
         float[] w = OpsTest.random(k * n, 1);
         float[] x = OpsTest.random(k * m, 2);
-        double[] exact = reference(w, x, k, n, m);
+        double[] exact = reference(w, x, k, n, m, false);
         Result viaBlas = product(be, k, n, m, w, x);
         Result ggml = product(Backends.cpuWithoutBlas(), k, n, m, w, x);
-        assertTrue(viaBlas.splits() >= 2, "the product on BLAS, the addition on the CPU: " + viaBlas.splits());
+        assertTrue(viaBlas.blas() && viaBlas.splits() >= 2, "the product on BLAS, the addition on the CPU: "
+                + viaBlas.splits());
         assertEquals(1, ggml.splits());
+        assertFalse(ggml.blas());
         double eb = OpsTest.relError(viaBlas.out(), exact);
         double eg = OpsTest.relError(ggml.out(), exact);
         assertTrue(eb < 1e-5, "sgemm in F32: " + eb);
         assertTrue(eg > eb && eg < 2e-3, "ggml rounds x to F16: " + eg + " vs BLAS " + eb);
+        assertTrue(OpsTest.relError(ggml.out(), reference(w, x, k, n, m, true)) < 1e-4,
+                "ggml's kernels multiply x rounded to F16");
         assertEquals(viaBlas.measured(), viaBlas.allocated(), "measuring gives what compiling allocates");
+    }
+
+    @Test
+    void aProductWithQuantizedWeightsKeepsTheGraphOnTheCpuBitForBit() {
+        Backend be = blas();
+        int k = 512; // a whole number of Q4_K's 256-wide blocks
+        int n = 64;
+        int m = 96;
+        float[] w = OpsTest.random(k * n, 9);
+        float[] x = OpsTest.random(k * m, 10);
+        for (GgmlType type : new GgmlType[]{GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K}) {
+            Result r = product(be, type, k, n, m, w, x);
+            Result ggml = product(Backends.cpuWithoutBlas(), type, k, n, m, w, x);
+            assertFalse(r.blas(), type + ": BLAS would multiply unquantized activations");
+            assertEquals(1, r.splits());
+            assertArrayEquals(ggml.out(), r.out(), type + ": the same bits as without BLAS");
+            assertEquals(r.measured(), r.allocated(), "measuring follows the same choice");
+        }
+        assertTrue(product(be, k, n, m, w, x).blas(), "the F16 product of the same shape does go to BLAS");
     }
 
     @Test
@@ -98,7 +139,7 @@ class BlasTest {
         Result r = product(be, 320, 16, 8, OpsTest.random(320 * 16, 3), OpsTest.random(320 * 8, 4));
         assertEquals(1, r.splits());
         assertTrue(OpsTest.relError(r.out(), reference(OpsTest.random(320 * 16, 3), OpsTest.random(320 * 8, 4),
-                320, 16, 8)) < 2e-3);
+                320, 16, 8, true)) < 1e-4);
     }
 
     @Test

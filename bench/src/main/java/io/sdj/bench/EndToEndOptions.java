@@ -146,7 +146,8 @@ public record EndToEndOptions(Path model, Path tokenizer, List<String> backends,
     }
 
     /** The weight type for a --type entry: null keeps the file's types. */
-    public static GgmlType weightType(String name) {
+    public static GgmlType weightType(String entry) {
+        String name = withoutNoBlas(entry);
         int plus = name.indexOf(CONV_SUFFIX);
         String type = plus < 0 ? name : name.substring(0, plus);
         diffusionConvType(name);
@@ -156,8 +157,21 @@ public record EndToEndOptions(Path model, Path tokenizer, List<String> backends,
     /** What follows a --type entry's weight type to set sdj's --diffusion-conv-type, e.g. {@code q4_0+conv=q4_0}. */
     public static final String CONV_SUFFIX = "+conv=";
 
+    /** What ends a --type entry whose runs keep the CPU's matrix products off BLAS (sdj's --no-blas). */
+    public static final String NO_BLAS_SUFFIX = "+noblas";
+
+    /** False for a --type entry that ends in {@link #NO_BLAS_SUFFIX}: its runs use ggml's own CPU kernels. */
+    public static boolean blas(String entry) {
+        return !entry.toLowerCase(Locale.ROOT).endsWith(NO_BLAS_SUFFIX);
+    }
+
+    private static String withoutNoBlas(String entry) {
+        return blas(entry) ? entry : entry.substring(0, entry.length() - NO_BLAS_SUFFIX.length());
+    }
+
     /** The U-Net kernels' type of a --type entry ({@code TYPE+conv=CONV}), or null (F16, sd.cpp's) without one. */
-    public static GgmlType diffusionConvType(String name) {
+    public static GgmlType diffusionConvType(String entry) {
+        String name = withoutNoBlas(entry);
         int plus = name.indexOf(CONV_SUFFIX);
         return plus < 0 ? null : GgmlType.fromName("type", name.substring(plus + CONV_SUFFIX.length()));
     }
@@ -183,7 +197,8 @@ public record EndToEndOptions(Path model, Path tokenizer, List<String> backends,
                   --backend LIST      backends, comma-separated (default cpu)
                   --threads N         CPU threads, <= 0 for all cores (default 2)
                   --type LIST         weight types, comma-separated: f16, q8_0, q4_0, ..., or 'file' (default f16,q4_0);
-                                      TYPE+conv=CONV also sets sdj's --diffusion-conv-type CONV (e.g. q4_0+conv=q4_0)
+                                      TYPE+conv=CONV also sets sdj's --diffusion-conv-type CONV (e.g. q4_0+conv=q4_0);
+                                      a trailing +noblas runs it with --no-blas (e.g. f16+noblas)
                   --width N --height N  image size (default 256x256)
                   --steps N           sampling steps (default 4)
                   --sampler NAME      sampler, sd.cpp's names (default euler_a)

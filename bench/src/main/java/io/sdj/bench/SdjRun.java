@@ -45,6 +45,7 @@ public final class SdjRun {
                 .threads(o.threads())
                 .weightType(EndToEndOptions.weightType(o.types().getFirst()))
                 .diffusionConvType(EndToEndOptions.diffusionConvType(o.types().getFirst()))
+                .blas(EndToEndOptions.blas(o.types().getFirst()))
                 .residency(WeightResidency.ON_DEMAND) // as the CLI runs one generation: each part loaded, then freed
                 .build()) {
             GenerationRequest request = GenerationRequest.builder(o.prompt())

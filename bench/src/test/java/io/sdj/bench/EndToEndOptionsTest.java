@@ -68,6 +68,18 @@ class EndToEndOptionsTest {
     }
 
     @Test
+    void noBlasSuffixTurnsBlasOffAndLeavesTheTypes() {
+        assertTrue(EndToEndOptions.blas("f16"));
+        assertFalse(EndToEndOptions.blas("f16+noblas"));
+        assertEquals(io.sdj.runtime.GgmlType.F16, EndToEndOptions.weightType("f16+noblas"));
+        assertNull(EndToEndOptions.diffusionConvType("f16+noblas"));
+        assertEquals(io.sdj.runtime.GgmlType.Q8_0, EndToEndOptions.diffusionConvType("q4_0+conv=q8_0+noblas"));
+        assertTrue(EndToEndOptions.blas("q4_0+conv=q8_0"));
+        EndToEndOptions o = EndToEndOptions.parse("--type", "f16,f16+noblas");
+        assertEquals(2, o.configurations().size());
+    }
+
+    @Test
     void badInputNamesTheOption() {
         assertEquals("type", assertThrows(InvalidParameterException.class,
                 () -> EndToEndOptions.parse("--type", "q5")).parameter());
