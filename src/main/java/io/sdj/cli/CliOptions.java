@@ -464,6 +464,10 @@ public record CliOptions(Path model, Path diffusionModel, Path vae, Path clipL, 
                         + "kernels instead of the runtime's BLAS (OpenBLAS), as sd-cli\n"
                         + "built without BLAS; slower, and closer to its images",
                         (b, v) -> b.speed.noBlas = true),
+                new Flag(null, "--blas-quantized", null, "sdj only: hand quantized U-Nets and text encoders to BLAS\n"
+                        + "too (by default they keep ggml's kernels and sd-cli's exact\n"
+                        + "quantized numerics): ~2.5x faster steps at q4_0, other images",
+                        (b, v) -> b.speed.blasQuantized = true),
                 new Flag(null, "--vae-conv-direct", null, "convolve in the VAE with ggml_conv_2d_direct: no im2col\n"
                         + "buffer (on the CPU: same pixels, 2.6x less compute memory; sdj switches to it on its\n"
                         + "own when the im2col buffers would be the peak of the run)",

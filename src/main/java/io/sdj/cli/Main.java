@@ -148,7 +148,7 @@ public final class Main {
                 .residency(WeightResidency.ON_DEMAND) // one generation: each part loaded when needed, then freed
                 .firstStage(o.speed().firstStage(previewWriter(Path.of(o.speed().previewPath()), log)))
                 .flashAttention(o.speed().unetFlash(), o.speed().vaeFlash())
-                .vaeConvolution(o.speed().vaeConvolution()).blas(!o.speed().noBlas());
+                .vaeConvolution(o.speed().vaeConvolution()).blas(o.speed().blasUse());
         // the model's own tokenizer files, else CLIP's from the hub cache (downloaded once, with progress)
         builder.tokenizer(o.tokenizer() != null ? o.tokenizer() : TokenizerFiles.locate(model != null ? model : o.diffusionModel(), hub).path());
         try (StableDiffusion sd = builder.build()) {

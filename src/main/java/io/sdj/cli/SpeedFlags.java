@@ -6,6 +6,7 @@ import io.sdj.pipeline.FlashAttention;
 import io.sdj.pipeline.PreviewListener;
 import io.sdj.pipeline.PreviewMode;
 import io.sdj.pipeline.VaeConvolution;
+import io.sdj.runtime.BlasUse;
 import io.sdj.vae.VaeTiling;
 
 import java.nio.file.Path;
@@ -16,7 +17,7 @@ import java.util.regex.Pattern;
  * sd-cli's speed and memory options, as parsed: {@code --taesd}, {@code --taesd-preview-only}, {@code --preview},
  * {@code --preview-path}, {@code --preview-interval}, {@code --preview-noisy}, {@code --vae-tiling}, {@code
  * --vae-tile-size}, {@code --vae-relative-tile-size}, {@code --vae-tile-overlap}, {@code --diffusion-fa} and {@code
- * --fa}, sdj's {@code --no-fa}, {@code --vae-conv-direct}, and sdj's {@code --no-blas}.
+ * --fa}, sdj's {@code --no-fa}, {@code --vae-conv-direct}, and sdj's {@code --no-blas} and {@code --blas-quantized}.
  *
  * @param taesd            the TAESD file, or null
  * @param taesdPreviewOnly TAESD only for previews
@@ -32,10 +33,12 @@ import java.util.regex.Pattern;
  *                         automatic choice
  * @param vaeConvDirect    ggml_conv_2d_direct in the VAE and TAESD (no im2col buffer)
  * @param noBlas           the CPU backend keeps its matrix products instead of handing them to ggml's BLAS backend
+ * @param blasQuantized    graphs with quantized products use ggml's BLAS backend too ({@link BlasUse#ALL})
  */
 public record SpeedFlags(Path taesd, boolean taesdPreviewOnly, PreviewMode preview, String previewPath,
                          int previewInterval, boolean previewNoisy, VaeTiling tiling, boolean diffusionFa,
-                         boolean fa, boolean noFa, boolean vaeConvDirect, boolean noBlas) {
+                         boolean fa, boolean noFa, boolean vaeConvDirect, boolean noBlas,
+                         boolean blasQuantized) {
     /** sd-cli's default preview file. */
     public static final String DEFAULT_PREVIEW_PATH = "preview.png";
 
@@ -63,6 +66,11 @@ public record SpeedFlags(Path taesd, boolean taesdPreviewOnly, PreviewMode previ
         return vaeConvDirect ? VaeConvolution.DIRECT : VaeConvolution.AUTO;
     }
 
+    /** Which graphs use ggml's BLAS backend: OFF with --no-blas, ALL with --blas-quantized, else UNQUANTIZED. */
+    public BlasUse blasUse() {
+        return noBlas ? BlasUse.OFF : blasQuantized ? BlasUse.ALL : BlasUse.UNQUANTIZED;
+    }
+
     /** The pipeline's first-stage options, previews going to {@code listener}. */
     public FirstStageOptions firstStage(PreviewListener listener) {
         return new FirstStageOptions(taesd, taesdPreviewOnly, preview, previewNoisy, listener, tiling);
@@ -75,6 +83,9 @@ public record SpeedFlags(Path taesd, boolean taesdPreviewOnly, PreviewMode previ
         }
         if (noFa && flashAttentionInUnet()) {
             throw new UsageException("--no-fa contradicts " + (fa ? "--fa" : "--diffusion-fa") + ": give one of them");
+        }
+        if (noBlas && blasQuantized) {
+            throw new UsageException("--no-blas contradicts --blas-quantized: give one of them");
         }
         if (previewPath.isEmpty()) {
             throw new UsageException("--preview-path: must not be empty");
@@ -127,6 +138,7 @@ public record SpeedFlags(Path taesd, boolean taesdPreviewOnly, PreviewMode previ
         boolean noFa;
         boolean vaeConvDirect;
         boolean noBlas;
+        boolean blasQuantized;
 
         void preview(String flag, String name) {
             try {
@@ -140,7 +152,7 @@ public record SpeedFlags(Path taesd, boolean taesdPreviewOnly, PreviewMode previ
         SpeedFlags build() {
             return new SpeedFlags(taesd, taesdPreviewOnly, preview, previewPath, previewInterval, previewNoisy,
                     new VaeTiling(vaeTiling, tileSize[0], tileSize[1], relativeTileSize[0], relativeTileSize[1],
-                            tileOverlap, 0), diffusionFa, fa, noFa, vaeConvDirect, noBlas);
+                            tileOverlap, 0), diffusionFa, fa, noFa, vaeConvDirect, noBlas, blasQuantized);
         }
     }
 }

@@ -25,22 +25,17 @@ public final class Backend implements AutoCloseable {
     private final MemorySegment handle;
     private final MemorySegment registry;
     private final BlasPartner blas;
+    private final BlasUse blasUse;
     private volatile boolean closed;
     private int threads;
 
-    private Backend(DeviceInfo device, MemorySegment handle, MemorySegment registry, BlasPartner blas) {
+    private Backend(DeviceInfo device, MemorySegment handle, MemorySegment registry, BlasPartner blas,
+                    BlasUse blasUse) {
         this.device = device;
         this.handle = handle;
         this.registry = registry;
         this.blas = blas;
-    }
-
-    /**
-     * Whether a CPU backend opened without saying takes ggml's BLAS backend for its matrix products: yes, unless the
-     * system property {@code sdj.blas} is {@code false}.
-     */
-    public static boolean blasByDefault() {
-        return !"false".equalsIgnoreCase(System.getProperty("sdj.blas", "true").trim());
+        this.blasUse = blas == null ? BlasUse.OFF : blasUse;
     }
 
     /** Every device ggml knows in this process. */
@@ -68,17 +63,23 @@ public final class Backend implements AutoCloseable {
      * Opens a backend by name: {@code cpu}; a backend name such as {@code vulkan} or {@code cuda} (its first device);
      * a device name such as {@code Vulkan1}; or {@code best}/{@code auto}: the first hardware GPU, else the CPU.
      * Names are case-insensitive. The CPU backend takes ggml's BLAS backend for its matrix products when the runtime
-     * has one, unless {@link #blasByDefault()} says otherwise.
+     * has one, for the graphs {@link BlasUse#byDefault()} names.
      */
     public static Backend open(String name) {
-        return open(name, blasByDefault());
+        return open(name, BlasUse.byDefault());
+    }
+
+    /** {@link #open(String, BlasUse)}: {@link BlasUse#UNQUANTIZED} when {@code blas}, else {@link BlasUse#OFF}. */
+    public static Backend open(String name, boolean blas) {
+        return open(name, blas ? BlasUse.UNQUANTIZED : BlasUse.OFF);
     }
 
     /**
-     * {@link #open(String)}, saying whether a CPU backend hands its large matrix products to ggml's BLAS backend
-     * (when the runtime has one; without it the flag changes nothing). Other backends ignore the flag.
+     * {@link #open(String)}, saying which graphs of a CPU backend hand their large matrix products to ggml's BLAS
+     * backend (when the runtime has one; without it the setting changes nothing). Other backends ignore it.
      */
-    public static Backend open(String name, boolean blas) {
+    public static Backend open(String name, BlasUse use) {
+        boolean blas = use != null && use != BlasUse.OFF;
         List<DeviceInfo> devices = devices();
         DeviceInfo chosen = choose(name, devices);
         MemorySegment dev = ggml_h.ggml_backend_dev_get(chosen.index());
@@ -89,7 +90,7 @@ public final class Backend implements AutoCloseable {
         BlasPartner partner = blas && chosen.type() == DeviceInfo.Type.CPU ? BlasPartner.open(devices).orElse(null)
                 : null;
         LOG.info("backend: {}{}", chosen, partner == null ? "" : "; matrix products: " + partner.description());
-        return new Backend(chosen, handle, ggml_h.ggml_backend_dev_backend_reg(dev), partner);
+        return new Backend(chosen, handle, ggml_h.ggml_backend_dev_backend_reg(dev), partner, use);
     }
 
     /** The CPU backend. */
@@ -158,6 +159,11 @@ public final class Backend implements AutoCloseable {
     /** True when this CPU backend hands its large matrix products to ggml's BLAS backend. */
     public boolean hasBlas() {
         return blas != null;
+    }
+
+    /** Which graphs use the BLAS partner ({@link BlasUse#OFF} without one). */
+    public BlasUse blasUse() {
+        return blasUse;
     }
 
     /** What runs the matrix products: the BLAS library's description, or ggml's own kernels. */

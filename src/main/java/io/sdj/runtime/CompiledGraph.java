@@ -14,7 +14,7 @@ import java.lang.foreign.ValueLayout;
  * <p>On a CPU backend with a BLAS partner ({@link Backend#hasBlas()}) the graph goes through ggml's backend
  * scheduler instead, with the BLAS backend first: it takes the matrix products it supports, the CPU backend the
  * rest, in host memory both can read. A graph with a product over quantized weights stays on the CPU backend
- * alone ({@link #blasChangesQuantizedImages}).
+ * alone ({@link #blasChangesQuantizedImages}) unless the backend is set to {@link BlasUse#ALL}.
  */
 public final class CompiledGraph implements AutoCloseable {
     private final Graph graph;
@@ -84,11 +84,11 @@ public final class CompiledGraph implements AutoCloseable {
     }
 
     /**
-     * Whether the graph goes through the BLAS partner: when the backend has one and no product in the graph has
-     * quantized weights ({@link #blasChangesQuantizedImages}).
+     * Whether the graph goes through the BLAS partner: when the backend has one and, unless it is set to
+     * {@link BlasUse#ALL}, no product in the graph has quantized weights ({@link #blasChangesQuantizedImages}).
      */
     private static boolean usesBlas(Backend backend, MemorySegment cgraph) {
-        return backend.hasBlas() && !blasChangesQuantizedImages(cgraph);
+        return backend.hasBlas() && (backend.blasUse() == BlasUse.ALL || !blasChangesQuantizedImages(cgraph));
     }
 
     /**
@@ -97,7 +97,8 @@ public final class CompiledGraph implements AutoCloseable {
      * multiplying, and that rounding amplifies any small difference upstream: sgemm's other order of F16 sums in
      * the same graph's F16 convolutions moved the quantized golden images (SD 1.5 c07/c08, SD 2.1 s06/s07, SDXL
      * g06/g07, LoRA l06, TAESD t04) by 0.8 to 2.2/255 mean, max up to 16, where the F16 cases move under 0.1.
-     * On the CPU backend alone such a graph computes the same bits as without BLAS.
+     * On the CPU backend alone such a graph computes the same bits as without BLAS. {@link BlasUse#ALL} overrides
+     * this for speed.
      */
     static boolean blasChangesQuantizedImages(MemorySegment cgraph) {
         int n = ggml_h.ggml_graph_n_nodes(cgraph);

@@ -5,6 +5,7 @@ import io.sdj.pipeline.FlashAttention;
 import io.sdj.pipeline.VaeConvolution;
 import io.sdj.pipeline.PreviewListener;
 import io.sdj.pipeline.PreviewMode;
+import io.sdj.runtime.BlasUse;
 import io.sdj.vae.VaeTiling;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -100,6 +101,16 @@ class SpeedFlagsTest {
         assertTrue(e.getMessage().contains("--no-fa contradicts --diffusion-fa"), e.getMessage());
     }
 
+    @Test
+    void blasFlags() {
+        assertEquals(BlasUse.UNQUANTIZED, CliOptions.parse("-m", "m").speed().blasUse());
+        assertEquals(BlasUse.OFF, CliOptions.parse("-m", "m", "--no-blas").speed().blasUse());
+        assertEquals(BlasUse.ALL, CliOptions.parse("-m", "m", "--blas-quantized").speed().blasUse());
+        UsageException e = assertThrows(UsageException.class,
+                () -> CliOptions.parse("-m", "m", "--no-blas", "--blas-quantized"));
+        assertTrue(e.getMessage().contains("--no-blas contradicts --blas-quantized"), e.getMessage());
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "--preview tae needs a TAESD file|--preview|tae",
@@ -123,7 +134,7 @@ class SpeedFlagsTest {
         String help = CliOptions.helpText();
         for (String name : new String[]{"--taesd", "--taesd-preview-only", "--preview", "--preview-path",
                 "--preview-interval", "--preview-noisy", "--vae-tiling", "--vae-tile-size", "--vae-relative-tile-size",
-                "--vae-tile-overlap", "--diffusion-fa", "--fa", "--vae-conv-direct"}) {
+                "--vae-tile-overlap", "--diffusion-fa", "--fa", "--vae-conv-direct", "--no-blas", "--blas-quantized"}) {
             assertTrue(help.contains("  " + name + " ") || help.contains("  " + name + "\n"), name);
         }
     }

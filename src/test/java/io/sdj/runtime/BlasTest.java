@@ -133,6 +133,54 @@ class BlasTest {
     }
 
     @Test
+    void blasUseAllHandsQuantizedProductsToBlasToo() {
+        try (Backend all = Backend.open("cpu", BlasUse.ALL)) {
+            assumeTrue(all.hasBlas(), "this runtime has no BLAS backend");
+            all.setThreads(2);
+            assertEquals(BlasUse.ALL, all.blasUse());
+            int k = 512;
+            float[] w = OpsTest.random(k * 64, 11);
+            float[] x = OpsTest.random(k * 96, 12);
+            Result r = product(all, GgmlType.Q8_0, k, 64, 96, w, x);
+            Result ggml = product(Backends.cpuWithoutBlas(), GgmlType.Q8_0, k, 64, 96, w, x);
+            assertTrue(r.blas() && r.splits() >= 2, "the q8_0 product on BLAS: " + r.splits());
+            // sgemm multiplies the dequantized weights by unquantized activations: close, not the same bits
+            assertTrue(OpsTest.relError(r.out(), toDouble(ggml.out())) < 2e-2);
+        }
+        assertEquals(BlasUse.OFF, Backends.cpuWithoutBlas().blasUse());
+    }
+
+    private static double[] toDouble(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
+    }
+
+    @Test
+    void theSystemPropertyNamesTheDefault() {
+        String old = System.getProperty("sdj.blas");
+        try {
+            System.setProperty("sdj.blas", "false");
+            assertEquals(BlasUse.OFF, BlasUse.byDefault());
+            System.setProperty("sdj.blas", "true");
+            assertEquals(BlasUse.UNQUANTIZED, BlasUse.byDefault());
+            System.setProperty("sdj.blas", " All ");
+            assertEquals(BlasUse.ALL, BlasUse.byDefault());
+            System.setProperty("sdj.blas", "maybe");
+            InvalidParameterException e = assertThrows(InvalidParameterException.class, BlasUse::byDefault);
+            assertTrue(e.getMessage().contains("sdj.blas") && e.getMessage().contains("unquantized"), e.getMessage());
+        } finally {
+            if (old == null) {
+                System.clearProperty("sdj.blas");
+            } else {
+                System.setProperty("sdj.blas", old);
+            }
+        }
+    }
+
+    @Test
     void smallProductsStayOnTheCpu() {
         Backend be = blas();
         // ggml's BLAS backend takes a product only when both sides are at least 32 wide

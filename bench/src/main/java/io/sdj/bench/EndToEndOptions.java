@@ -1,6 +1,7 @@
 package io.sdj.bench;
 
 import io.sdj.InvalidParameterException;
+import io.sdj.runtime.BlasUse;
 import io.sdj.runtime.GgmlType;
 import io.sdj.sampling.SamplerKind;
 
@@ -147,7 +148,7 @@ public record EndToEndOptions(Path model, Path tokenizer, List<String> backends,
 
     /** The weight type for a --type entry: null keeps the file's types. */
     public static GgmlType weightType(String entry) {
-        String name = withoutNoBlas(entry);
+        String name = withoutBlasSuffix(entry);
         int plus = name.indexOf(CONV_SUFFIX);
         String type = plus < 0 ? name : name.substring(0, plus);
         diffusionConvType(name);
@@ -160,18 +161,26 @@ public record EndToEndOptions(Path model, Path tokenizer, List<String> backends,
     /** What ends a --type entry whose runs keep the CPU's matrix products off BLAS (sdj's --no-blas). */
     public static final String NO_BLAS_SUFFIX = "+noblas";
 
-    /** False for a --type entry that ends in {@link #NO_BLAS_SUFFIX}: its runs use ggml's own CPU kernels. */
-    public static boolean blas(String entry) {
-        return !entry.toLowerCase(Locale.ROOT).endsWith(NO_BLAS_SUFFIX);
+    /** What ends a --type entry whose runs hand quantized graphs to BLAS too (sdj's --blas-quantized). */
+    public static final String BLAS_ALL_SUFFIX = "+blasall";
+
+    /** Which graphs use BLAS for a --type entry: OFF for {@code +noblas}, ALL for {@code +blasall}, else the default. */
+    public static BlasUse blas(String entry) {
+        String e = entry.toLowerCase(Locale.ROOT);
+        return e.endsWith(NO_BLAS_SUFFIX) ? BlasUse.OFF : e.endsWith(BLAS_ALL_SUFFIX) ? BlasUse.ALL : BlasUse.UNQUANTIZED;
     }
 
-    private static String withoutNoBlas(String entry) {
-        return blas(entry) ? entry : entry.substring(0, entry.length() - NO_BLAS_SUFFIX.length());
+    private static String withoutBlasSuffix(String entry) {
+        return switch (blas(entry)) {
+            case OFF -> entry.substring(0, entry.length() - NO_BLAS_SUFFIX.length());
+            case ALL -> entry.substring(0, entry.length() - BLAS_ALL_SUFFIX.length());
+            case UNQUANTIZED -> entry;
+        };
     }
 
     /** The U-Net kernels' type of a --type entry ({@code TYPE+conv=CONV}), or null (F16, sd.cpp's) without one. */
     public static GgmlType diffusionConvType(String entry) {
-        String name = withoutNoBlas(entry);
+        String name = withoutBlasSuffix(entry);
         int plus = name.indexOf(CONV_SUFFIX);
         return plus < 0 ? null : GgmlType.fromName("type", name.substring(plus + CONV_SUFFIX.length()));
     }
@@ -198,7 +207,8 @@ public record EndToEndOptions(Path model, Path tokenizer, List<String> backends,
                   --threads N         CPU threads, <= 0 for all cores (default 2)
                   --type LIST         weight types, comma-separated: f16, q8_0, q4_0, ..., or 'file' (default f16,q4_0);
                                       TYPE+conv=CONV also sets sdj's --diffusion-conv-type CONV (e.g. q4_0+conv=q4_0);
-                                      a trailing +noblas runs it with --no-blas (e.g. f16+noblas)
+                                      a trailing +noblas runs it with --no-blas (e.g. f16+noblas), +blasall
+                                      with --blas-quantized (e.g. q4_0+blasall)
                   --width N --height N  image size (default 256x256)
                   --steps N           sampling steps (default 4)
                   --sampler NAME      sampler, sd.cpp's names (default euler_a)

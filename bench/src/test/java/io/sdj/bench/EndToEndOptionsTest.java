@@ -1,6 +1,8 @@
 package io.sdj.bench;
 
 import io.sdj.InvalidParameterException;
+import io.sdj.runtime.BlasUse;
+import io.sdj.runtime.GgmlType;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -68,13 +70,15 @@ class EndToEndOptionsTest {
     }
 
     @Test
-    void noBlasSuffixTurnsBlasOffAndLeavesTheTypes() {
-        assertTrue(EndToEndOptions.blas("f16"));
-        assertFalse(EndToEndOptions.blas("f16+noblas"));
+    void blasSuffixesSetBlasAndLeaveTheTypes() {
+        assertEquals(BlasUse.UNQUANTIZED, EndToEndOptions.blas("f16"));
+        assertEquals(BlasUse.OFF, EndToEndOptions.blas("f16+noblas"));
+        assertEquals(BlasUse.ALL, EndToEndOptions.blas("q4_0+blasall"));
+        assertEquals(GgmlType.Q4_0, EndToEndOptions.weightType("q4_0+blasall"));
         assertEquals(io.sdj.runtime.GgmlType.F16, EndToEndOptions.weightType("f16+noblas"));
         assertNull(EndToEndOptions.diffusionConvType("f16+noblas"));
         assertEquals(io.sdj.runtime.GgmlType.Q8_0, EndToEndOptions.diffusionConvType("q4_0+conv=q8_0+noblas"));
-        assertTrue(EndToEndOptions.blas("q4_0+conv=q8_0"));
+        assertEquals(BlasUse.UNQUANTIZED, EndToEndOptions.blas("q4_0+conv=q8_0"));
         EndToEndOptions o = EndToEndOptions.parse("--type", "f16,f16+noblas");
         assertEquals(2, o.configurations().size());
     }
