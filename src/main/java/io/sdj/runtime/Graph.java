@@ -25,6 +25,9 @@ public final class Graph extends GgmlContext {
     private final long tensorBytes = tensorOverhead();
     private final Set<Long> foreign = new HashSet<>();
     private final boolean matrixConvolutions;
+    /** The default of {@link #bandColumnBytes(long)}: 128 MiB of F32 columns per convolution band. */
+    static final long DEFAULT_BAND_COLUMN_BYTES = 128L << 20;
+    private long bandColumnBytes = DEFAULT_BAND_COLUMN_BYTES;
 
     /** A graph of up to {@link #DEFAULT_SIZE} nodes. */
     public Graph(String label) {
@@ -315,7 +318,20 @@ public final class Graph extends GgmlContext {
         opCtx();
         // ggml_im2col reads only the kernel's shape: a data-less [KW, KH, IC, 1] stands in for it
         Tensor shape = newTensor(GgmlType.F16, kw, kh, ic, 1).name(kernel.name() + ".shape");
-        Tensor cols = wrap(ggml_h.ggml_im2col(opCtx(), own(shape), own(input), stride0, stride1, pad0, pad1, dil0,
+        long ow = (input.ne(0) + 2L * pad0 - (long) dil0 * (kw - 1) - 1) / stride0 + 1;
+        long oh = (input.ne(1) + 2L * pad1 - (long) dil1 * (kh - 1) - 1) / stride1 + 1;
+        long rowColumnBytes = kernel.ne(0) * ow * input.ne(3) * Float.BYTES; // F32 columns of one output row
+        if (matrixConvolutions && oh > 1 && input.type() == GgmlType.F32 && rowColumnBytes * oh > bandColumnBytes) {
+            return conv2dInBands(kernel, shape, input, stride0, stride1, pad0, pad1, dil0, dil1, kh, oh,
+                    Math.max(1, bandColumnBytes / rowColumnBytes));
+        }
+        return unfoldAndMultiply(kernel, shape, own(input), stride0, stride1, pad0, pad1, dil0, dil1);
+    }
+
+    /** im2col (F32) of {@code input}, the product with the kernel matrix, laid out as [OW, OH, OC, N]. */
+    private Tensor unfoldAndMultiply(Tensor kernel, Tensor shape, MemorySegment input, int stride0, int stride1,
+                                     int pad0, int pad1, int dil0, int dil1) {
+        Tensor cols = wrap(ggml_h.ggml_im2col(opCtx(), own(shape), input, stride0, stride1, pad0, pad1, dil0,
                 dil1, true, GgmlType.F32.id())); // [KW·KH·IC, OW, OH, N]
         long ow = cols.ne(1);
         long oh = cols.ne(2);
@@ -324,6 +340,43 @@ public final class Graph extends GgmlContext {
         MemorySegment product = ggml_h.ggml_mul_mat(opCtx(), own(kernel), flat); // [OC, OW·OH·N]
         MemorySegment grid = ggml_h.ggml_reshape_4d(opCtx(), product, kernel.ne(1), ow, oh, n);
         return wrap(ggml_h.ggml_cont(opCtx(), ggml_h.ggml_permute(opCtx(), grid, 2, 0, 1, 3)));
+    }
+
+    /**
+     * A convolution whose F32 columns would exceed {@link #bandColumnBytes}, computed in bands of {@code rows}
+     * output rows: the input is zero-padded once, each band unfolds only the input rows it reads (a view, made
+     * contiguous), and the bands are concatenated along the rows. Every output is the same dot product as
+     * unbanded; the allocator reuses one band's columns for the next, so the columns never take more than about
+     * {@link #bandColumnBytes}. (The BLAS path's F32 columns are twice the size of ggml_conv_2d's F16 ones; without
+     * bands the SD 1.5 decode at 512² needed over 3 GiB and fell back to the much slower direct convolution.)
+     */
+    private Tensor conv2dInBands(Tensor kernel, Tensor shape, Tensor input, int stride0, int stride1, int pad0,
+                                 int pad1, int dil0, int dil1, int kh, long oh, long rows) {
+        MemorySegment padded = pad0 == 0 && pad1 == 0 ? own(input)
+                : ggml_h.ggml_pad_ext(opCtx(), own(input), pad0, pad0, pad1, pad1, 0, 0, 0, 0);
+        Tensor p = wrap(padded);
+        MemorySegment out = null;
+        for (long r0 = 0; r0 < oh; r0 += rows) {
+            long r1 = Math.min(oh, r0 + rows);
+            long inRows = (r1 - r0 - 1) * stride1 + (long) dil1 * (kh - 1) + 1;
+            MemorySegment view = ggml_h.ggml_view_4d(opCtx(), padded, p.ne(0), inRows, p.ne(2), p.ne(3), p.nb(1),
+                    p.nb(2), p.nb(3), r0 * stride1 * p.nb(1));
+            MemorySegment band = unfoldAndMultiply(kernel, shape, ggml_h.ggml_cont(opCtx(), view), stride0,
+                    stride1, 0, 0, dil0, dil1).ptr();
+            out = out == null ? band : ggml_h.ggml_concat(opCtx(), out, band, 1);
+        }
+        return wrap(out);
+    }
+
+    /**
+     * Sets the most bytes of F32 columns one convolution unfolds at once in a graph built for BLAS (default
+     * {@link #DEFAULT_BAND_COLUMN_BYTES}); larger ones run in bands of output rows.
+     */
+    void bandColumnBytes(long bytes) {
+        if (bytes < 1) {
+            throw new GgmlException("band size must be positive, got " + bytes);
+        }
+        this.bandColumnBytes = bytes;
     }
 
     /** Direct 2-D convolution without im2col (ggml_conv_2d_direct). */

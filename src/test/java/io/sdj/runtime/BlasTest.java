@@ -225,6 +225,47 @@ class BlasTest {
         assertTrue(max / scale < 2e-3, "BLAS's matrix convolution against ggml_conv_2d: " + max / scale);
     }
 
+    /** A BLAS graph's convolution with its columns capped at {@code bandBytes}: output and compute bytes. */
+    private static Object[] bandedConv(Backend be, long bandBytes, long[] kernel, long[] image, int stride, int pad,
+                                       int dil) {
+        try (Graph g = new Graph("conv", be)) {
+            g.bandColumnBytes(bandBytes);
+            Tensor kt = g.input("k", GgmlType.F16, kernel);
+            Tensor it = g.input("x", GgmlType.F32, image);
+            Tensor y = g.conv2d(kt, it, stride, stride, pad, pad, dil, dil);
+            long measured = g.measureComputeBytes(be, y);
+            try (CompiledGraph c = g.compile(be, y)) {
+                kt.setFloats(OpsTest.random((int) (kernel[0] * kernel[1] * kernel[2] * kernel[3]), 13));
+                it.setFloats(OpsTest.random((int) (image[0] * image[1] * image[2] * image[3]), 14));
+                c.compute();
+                return new Object[]{y.getFloats(), measured, y.ne()};
+            }
+        }
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"1,1,1", "2,0,1", "1,2,2", "2,1,1"})
+    void largeConvolutionsRunInBandsOfRowsWithTheSameResult(int stride, int pad, int dil) {
+        Backend be = blas();
+        long[] kernel = {3, 3, 32, 40};
+        long[] image = {37, 45, 32, 2};
+        Object[] whole = bandedConv(be, Long.MAX_VALUE, kernel, image, stride, pad, dil);
+        // one output row's columns: 288 · OW · 2 · 4 bytes; a budget of 3 rows gives many bands, the last one short
+        long ow = (37 + 2L * pad - dil * 2L - 1) / stride + 1;
+        Object[] banded = bandedConv(be, 288 * ow * 2 * 4 * 3, kernel, image, stride, pad, dil);
+        assertArrayEquals((long[]) whole[2], (long[]) banded[2], "output shape");
+        float[] a = (float[]) whole[0];
+        float[] b = (float[]) banded[0];
+        double max = 0;
+        double scale = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+            scale = Math.max(scale, Math.abs(a[i]));
+        }
+        assertTrue(max <= 1e-6 * scale, "bands change the sums: " + max / scale);
+        assertTrue((long) banded[1] < (long) whole[1], "bands bound the columns: " + banded[1] + " vs " + whole[1]);
+    }
+
     @Test
     void threadCountsReachBothBackends() {
         Backend be = Backend.open("cpu", true);
