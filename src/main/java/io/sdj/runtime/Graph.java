@@ -280,6 +280,11 @@ public final class Graph extends GgmlContext {
     }
 
     /** ggml asserts when a kernel does not fit the padded input; say so in Java instead. */
+    /** The padded input extent a kernel of size {@code k} sweeps past its first position (negative: it does not fit). */
+    private static long convSpan(long in, long k, int pad, int dil) {
+        return in + 2L * pad - (long) dil * (k - 1) - 1;
+    }
+
     private static void requireConvOutput(Tensor kernel, Tensor input, int s0, int s1, int p0, int p1, int d0, int d1) {
         requireConvOutput(kernel, kernel.ne(0), kernel.ne(1), input, s0, s1, p0, p1, d0, d1);
     }
@@ -290,8 +295,8 @@ public final class Graph extends GgmlContext {
             throw new GgmlException("conv2d: strides and dilations must be positive and paddings non-negative, got"
                     + " stride " + s0 + "x" + s1 + ", padding " + p0 + "x" + p1 + ", dilation " + d0 + "x" + d1);
         }
-        long w = input.ne(0) + 2L * p0 - d0 * (kw - 1) - 1;
-        long h = input.ne(1) + 2L * p1 - d1 * (kh - 1) - 1;
+        long w = convSpan(input.ne(0), kw, p0, d0);
+        long h = convSpan(input.ne(1), kh, p1, d1);
         if (kw < 1 || kh < 1 || w < 0 || h < 0) {
             throw new GgmlException("conv2d: kernel " + kernel.name() + " (" + kw + "x" + kh + ") "
                     + Arrays.toString(kernel.ne()) + " does not fit input " + input.name() + " "
@@ -318,8 +323,8 @@ public final class Graph extends GgmlContext {
         opCtx();
         // ggml_im2col reads only the kernel's shape: a data-less [KW, KH, IC, 1] stands in for it
         Tensor shape = newTensor(GgmlType.F16, kw, kh, ic, 1).name(kernel.name() + ".shape");
-        long ow = (input.ne(0) + 2L * pad0 - (long) dil0 * (kw - 1) - 1) / stride0 + 1;
-        long oh = (input.ne(1) + 2L * pad1 - (long) dil1 * (kh - 1) - 1) / stride1 + 1;
+        long ow = convSpan(input.ne(0), kw, pad0, dil0) / stride0 + 1;
+        long oh = convSpan(input.ne(1), kh, pad1, dil1) / stride1 + 1;
         long rowColumnBytes = kernel.ne(0) * ow * input.ne(3) * Float.BYTES; // F32 columns of one output row
         if (matrixConvolutions && oh > 1 && input.type() == GgmlType.F32 && rowColumnBytes * oh > bandColumnBytes) {
             return conv2dInBands(kernel, shape, input, stride0, stride1, pad0, pad1, dil0, dil1, kh, oh,

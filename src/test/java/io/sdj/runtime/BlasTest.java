@@ -215,14 +215,8 @@ class BlasTest {
             }
         }
         assertTrue(splits[0] >= 2, "im2col on the CPU, the product on BLAS: " + splits[0]);
-        double max = 0;
-        double scale = 0;
-        for (int i = 0; i < out[1].length; i++) {
-            max = Math.max(max, Math.abs(out[0][i] - out[1][i]));
-            scale = Math.max(scale, Math.abs(out[1][i]));
-        }
-        assertEquals(out[1].length, out[0].length);
-        assertTrue(max / scale < 2e-3, "BLAS's matrix convolution against ggml_conv_2d: " + max / scale);
+        double e = OpsTest.relError(out[0], toDouble(out[1]));
+        assertTrue(e < 2e-3, "BLAS's matrix convolution against ggml_conv_2d: " + e);
     }
 
     /** A BLAS graph's convolution with its columns capped at {@code bandBytes}: output and compute bytes. */
@@ -254,15 +248,8 @@ class BlasTest {
         long ow = (37 + 2L * pad - dil * 2L - 1) / stride + 1;
         Object[] banded = bandedConv(be, 288 * ow * 2 * 4 * 3, kernel, image, stride, pad, dil);
         assertArrayEquals((long[]) whole[2], (long[]) banded[2], "output shape");
-        float[] a = (float[]) whole[0];
-        float[] b = (float[]) banded[0];
-        double max = 0;
-        double scale = 0;
-        for (int i = 0; i < a.length; i++) {
-            max = Math.max(max, Math.abs(a[i] - b[i]));
-            scale = Math.max(scale, Math.abs(a[i]));
-        }
-        assertTrue(max <= 1e-6 * scale, "bands change the sums: " + max / scale);
+        double e = OpsTest.relError((float[]) banded[0], toDouble((float[]) whole[0]));
+        assertTrue(e <= 1e-6, "bands change the sums: " + e);
         assertTrue((long) banded[1] < (long) whole[1], "bands bound the columns: " + banded[1] + " vs " + whole[1]);
     }
 
