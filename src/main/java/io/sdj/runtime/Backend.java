@@ -1,6 +1,8 @@
 package io.sdj.runtime;
 
 import io.sdj.InvalidParameterException;
+import io.sdj.ggml.ggml_backend_feature;
+import io.sdj.ggml.ggml_backend_get_features_t;
 import io.sdj.ggml.ggml_backend_set_n_threads_t;
 import io.sdj.ggml.ggml_h;
 import org.slf4j.Logger;
@@ -10,8 +12,11 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -38,9 +43,14 @@ public final class Backend implements AutoCloseable {
         this.blasUse = blas == null ? BlasUse.OFF : blasUse;
     }
 
-    /** Every device ggml knows in this process. */
+    /** Every device ggml knows in this process (registering every backend plugin the runtime has). */
     public static List<DeviceInfo> devices() {
-        GgmlLibrary.load();
+        GgmlLibrary.loadAllBackends();
+        return registeredDevices();
+    }
+
+    /** The devices of the backends registered so far. */
+    private static List<DeviceInfo> registeredDevices() {
         List<DeviceInfo> list = new ArrayList<>();
         long n = ggml_h.ggml_backend_dev_count();
         try (Arena a = Arena.ofConfined()) {
@@ -80,7 +90,13 @@ public final class Backend implements AutoCloseable {
      */
     public static Backend open(String name, BlasUse use) {
         boolean blas = use != null && use != BlasUse.OFF;
-        List<DeviceInfo> devices = devices();
+        // The CPU alone needs no GPU backend: registering Vulkan would start its loader and drivers (lavapipe: LLVM).
+        if (name != null && name.trim().equalsIgnoreCase("cpu")) {
+            GgmlLibrary.loadCpuBackends();
+        } else {
+            GgmlLibrary.loadAllBackends();
+        }
+        List<DeviceInfo> devices = registeredDevices();
         DeviceInfo chosen = choose(name, devices);
         MemorySegment dev = ggml_h.ggml_backend_dev_get(chosen.index());
         MemorySegment handle = ggml_h.ggml_backend_dev_init(dev, MemorySegment.NULL);
@@ -90,7 +106,13 @@ public final class Backend implements AutoCloseable {
         BlasPartner partner = blas && chosen.type() == DeviceInfo.Type.CPU ? BlasPartner.open(devices).orElse(null)
                 : null;
         LOG.info("backend: {}{}", chosen, partner == null ? "" : "; matrix products: " + partner.description());
-        return new Backend(chosen, handle, ggml_h.ggml_backend_dev_backend_reg(dev), partner, use);
+        Backend backend = new Backend(chosen, handle, ggml_h.ggml_backend_dev_backend_reg(dev), partner, use);
+        if (backend.isCpu() && LOG.isInfoEnabled()) {
+            LOG.info("CPU features: {}", backend.features().entrySet().stream()
+                    .map(e -> e.getValue().equals("1") ? e.getKey() : e.getKey() + "=" + e.getValue())
+                    .collect(Collectors.joining(" ")));
+        }
+        return backend;
     }
 
     /** The CPU backend. */
@@ -188,6 +210,43 @@ public final class Backend implements AutoCloseable {
         if (blas != null) {
             blas.setThreads(t);
         }
+    }
+
+    /**
+     * The features the backend's library was built with, as ggml reports them ({@code ggml_backend_get_features}):
+     * for the CPU backend the SIMD extensions of the variant ggml loaded for this CPU, e.g. {@code AVX2=1},
+     * {@code AVX512=1}, {@code OPENMP=1}, in ggml's order. Empty when the backend does not report any. sd-cli prints
+     * the same list as its "System Info".
+     */
+    public Map<String, String> features() {
+        checkOpen();
+        return features(registry);
+    }
+
+    /** {@link #features()} of a backend registry. */
+    static Map<String, String> features(MemorySegment registry) {
+        Map<String, String> features = new LinkedHashMap<>();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment fn = ggml_h.ggml_backend_reg_get_proc_address(registry, a.allocateFrom("ggml_backend_get_features"));
+            if (fn.equals(MemorySegment.NULL)) {
+                return Map.of();
+            }
+            MemorySegment list = ggml_backend_get_features_t.invoke(fn, registry);
+            if (list.equals(MemorySegment.NULL)) {
+                return Map.of();
+            }
+            // A NULL name ends the array; 256 entries is far beyond any ggml backend's list.
+            for (int i = 0; i < 256; i++) {
+                MemorySegment entry = ggml_backend_feature.asSlice(
+                        list.reinterpret(ggml_backend_feature.sizeof() * (i + 1L)), i);
+                MemorySegment name = ggml_backend_feature.name(entry);
+                if (name.equals(MemorySegment.NULL)) {
+                    break;
+                }
+                features.put(str(name), str(ggml_backend_feature.value(entry)));
+            }
+        }
+        return Collections.unmodifiableMap(features);
     }
 
     /** The thread count last set, or 0 if never set. */

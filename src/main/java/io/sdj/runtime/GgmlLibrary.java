@@ -31,6 +31,7 @@ public final class GgmlLibrary {
     }
 
     private static volatile Location loaded;
+    private static BackendPlugins plugins;
     private static RuntimeUnavailableException failure;
     private static final StringBuilder pendingLine = new StringBuilder();
     private static int pendingLevel = 2;
@@ -61,6 +62,29 @@ public final class GgmlLibrary {
         }
     }
 
+    /**
+     * Loads the runtime if needed and registers ggml's CPU backend (the variant for this CPU) and its BLAS backend,
+     * but no GPU backend: a CPU run never starts a GPU driver.
+     */
+    public static Location loadCpuBackends() {
+        Location l = load();
+        BackendPlugins p = plugins;
+        if (p != null) {
+            p.loadCpu();
+        }
+        return l;
+    }
+
+    /** Loads the runtime if needed and registers every backend plugin it has (Vulkan, CUDA, ... and the CPU's). */
+    public static Location loadAllBackends() {
+        Location l = load();
+        BackendPlugins p = plugins;
+        if (p != null) {
+            p.loadAll();
+        }
+        return l;
+    }
+
     private static Location doLoad() {
         List<String> tried = new ArrayList<>();
         String explicitBackends = System.getProperty("sdj.ggml.backends", System.getenv("SDJ_GGML_BACKENDS"));
@@ -73,9 +97,7 @@ public final class GgmlLibrary {
                 Path backends = RuntimeLocator.backendDir(c, explicitBackends);
                 installLogging();
                 if (backends != null) {
-                    try (Arena a = Arena.ofConfined()) {
-                        ggml_h.ggml_backend_load_all_from_path(a.allocateFrom(backends.toString()));
-                    }
+                    plugins = new BackendPlugins(backends); // registered on demand: loadCpuBackends, loadAllBackends
                 } else {
                     ggml_h.ggml_backend_load_all();
                 }

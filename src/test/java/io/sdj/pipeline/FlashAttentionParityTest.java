@@ -33,7 +33,6 @@ class FlashAttentionParityTest {
         Path work = Files.createTempDirectory("sdj-fa");
         Files.copy(golden.resolve("init_128.png"), work.resolve("init_128.png"));
         GoldenRuns.run(c.args(), Map.of("MODEL", GoldenModel.path()), work, List.of("--diffusion-fa"));
-        assertNull(GoldenRuns.check(golden.resolve(c.file()), work.resolve(c.file()), GoldenParityTest.MEAN_BOUND,
-                GoldenParityTest.MAX_BOUND));
+        assertNull(GoldenRuns.check(golden.resolve(c.file()), work.resolve(c.file()), ParityBound.forCase(c.args())));
     }
 }

@@ -44,10 +44,11 @@ final class GoldenRuns {
         assertEquals(0, code, "sdj failed:\n" + out.toString(StandardCharsets.UTF_8));
     }
 
-    /** Compares and prints; returns null when within the bounds, else a description. */
-    static String check(Path golden, Path made, double meanBound, int maxBound) {
+    /** Compares and prints; returns null when within the bound, else a description that names the bound. */
+    static String check(Path golden, Path made, ParityBound bound) {
         ImageCompare.Difference d = ImageCompare.compare(golden, made);
-        System.out.printf("%s: mean %.4f/255, max %d/255%n", golden.getFileName(), d.meanAbs(), d.maxAbs());
-        return d.meanAbs() <= meanBound && d.maxAbs() <= maxBound ? null : golden.getFileName() + ": " + d;
+        System.out.printf("%s: mean %.4f/255, max %d/255%s%n", golden.getFileName(), d.meanAbs(), d.maxAbs(),
+                bound == ParityBound.SAME_SIMD ? "" : " (" + bound + ")");
+        return bound.holds(d.meanAbs(), d.maxAbs()) ? null : golden.getFileName() + ": " + d + " (" + bound + ")";
     }
 }
