@@ -91,8 +91,11 @@ public final class Backend implements AutoCloseable {
     public static Backend open(String name, BlasUse use) {
         boolean blas = use != null && use != BlasUse.OFF;
         // The CPU alone needs no GPU backend: registering Vulkan would start its loader and drivers (lavapipe: LLVM).
-        if (name != null && name.trim().equalsIgnoreCase("cpu")) {
+        String n = name == null ? "" : name.trim();
+        if (n.equalsIgnoreCase("cpu")) {
             GgmlLibrary.loadCpuBackends();
+        } else if (n.equalsIgnoreCase("best") || n.equalsIgnoreCase("auto")) {
+            GgmlLibrary.loadBackendsForBest();
         } else {
             GgmlLibrary.loadAllBackends();
         }

@@ -16,18 +16,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
  * ggml's backend plugins in a folder ({@code libggml-<name>.so}, and per-CPU variants {@code libggml-cpu-<v>.so}),
- * registered in two stages so that a CPU-only run never starts a GPU driver: {@link #loadCpu()} registers the CPU
+ * registered in stages so that a CPU-only run never starts a GPU driver: {@link #loadCpu()} registers the CPU
  * backend and its BLAS partner, {@link #loadAll()} the rest (Vulkan, CUDA, ...) when a caller asks for another
- * backend, for "best", or for the device list.
+ * backend or for the device list, and {@link #loadAllBut} all but the backends that cannot offer what "best"
+ * looks for.
  *
  * <p>Each stage picks a plugin the way ggml's own {@code ggml_backend_load_all_from_path} does: among the files of a
  * backend name, the one whose {@code ggml_backend_score()} is highest (0 means "cannot run on this machine"); with
@@ -44,8 +47,8 @@ final class BackendPlugins {
     private static final String SUFFIX = ".so";
 
     private final Path dir;
-    private boolean cpuLoaded;
-    private boolean allLoaded;
+    private final Set<String> registered = new HashSet<>();
+    private boolean extraLoaded;
 
     BackendPlugins(Path dir) {
         this.dir = dir;
@@ -53,28 +56,42 @@ final class BackendPlugins {
 
     /** Registers the CPU backend (the best variant for this CPU) and ggml's BLAS backend, once. */
     synchronized void loadCpu() {
-        if (!cpuLoaded) {
-            cpuLoaded = true;
-            for (String name : CPU_STAGE) {
-                load(name);
-            }
+        for (String name : CPU_STAGE) {
+            loadOnce(name);
         }
     }
 
     /** Registers every backend in the folder (the CPU stage first, if not yet), once. */
     synchronized void loadAll() {
+        loadAllBut(Set.of());
+    }
+
+    /**
+     * Registers every backend in the folder but the {@code skipped} names (the CPU stage first), each once; a later
+     * call can still register a skipped one.
+     */
+    synchronized void loadAllBut(Set<String> skipped) {
         loadCpu();
-        if (!allLoaded) {
-            allLoaded = true;
-            for (String name : names()) {
-                if (!CPU_STAGE.contains(name)) {
-                    load(name);
-                }
+        for (String name : names()) {
+            if (!skipped.contains(name)) {
+                loadOnce(name);
             }
-            String extra = System.getenv("GGML_BACKEND_PATH"); // ggml's load_all honours it too
-            if (extra != null && !extra.isBlank()) {
-                register(Path.of(extra));
-            }
+        }
+        String extra = System.getenv("GGML_BACKEND_PATH"); // ggml's load_all honours it too
+        if (!extraLoaded && extra != null && !extra.isBlank()) {
+            extraLoaded = true;
+            register(Path.of(extra));
+        }
+    }
+
+    /** The backend names registered from this folder so far. */
+    synchronized Set<String> registered() {
+        return Set.copyOf(registered);
+    }
+
+    private void loadOnce(String name) {
+        if (registered.add(name)) {
+            load(name);
         }
     }
 

@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Finds and loads the native ggml libraries once per JVM, checks them against the headers the bindings were
@@ -73,6 +75,47 @@ public final class GgmlLibrary {
             p.loadCpu();
         }
         return l;
+    }
+
+    /**
+     * Loads the runtime if needed and registers the backend plugins that can offer a hardware device: all of them,
+     * except Vulkan when the only Vulkan driver is Mesa's lavapipe ({@link #vulkanIsSoftwareOnly}), which is software
+     * and so never the best device.
+     */
+    public static Location loadBackendsForBest() {
+        Location l = load();
+        BackendPlugins p = plugins;
+        if (p != null) {
+            p.loadAllBut(vulkanIsSoftwareOnly(System.getenv()) ? Set.of("vulkan") : Set.of());
+        }
+        return l;
+    }
+
+    /**
+     * True when the Vulkan loader is told to use lavapipe alone: {@code VK_DRIVER_FILES} (else the older
+     * {@code VK_ICD_FILENAMES}) lists driver manifests and every one is lavapipe's ({@code lvp_icd*.json}, or the
+     * runtime's {@code lavapipe_icd.json}, which the launcher sets when it knows no other driver).
+     */
+    static boolean vulkanIsSoftwareOnly(Map<String, String> env) {
+        String files = env.getOrDefault("VK_DRIVER_FILES", "");
+        if (files.isBlank()) {
+            files = env.getOrDefault("VK_ICD_FILENAMES", "");
+        }
+        if (files.isBlank()) {
+            return false;
+        }
+        boolean any = false;
+        for (String f : files.split(":")) {
+            String name = f.trim().substring(f.trim().lastIndexOf('/') + 1);
+            if (name.isEmpty()) {
+                continue;
+            }
+            any = true;
+            if (!(name.startsWith("lvp_icd") || name.startsWith("lavapipe_icd"))) {
+                return false;
+            }
+        }
+        return any;
     }
 
     /** Loads the runtime if needed and registers every backend plugin it has (Vulkan, CUDA, ... and the CPU's). */

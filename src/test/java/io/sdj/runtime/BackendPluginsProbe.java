@@ -10,6 +10,7 @@ import java.util.List;
  * Test helper run in a separate JVM. {@code staged}: opens the CPU backend, prints the registered backends and the
  * CPU features, then lists the devices and prints the registered backends again. {@code ggml}: lets ggml register
  * every plugin of the folder itself ({@code ggml_backend_load_all_from_path}) and prints the CPU features.
+ * {@code best}: opens the best device and prints the registered backends and the chosen one.
  */
 public final class BackendPluginsProbe {
     public static void main(String[] args) {
@@ -21,6 +22,13 @@ public final class BackendPluginsProbe {
             System.out.println("registered " + registered());
             System.out.println("features " + Backend.features(ggml_h.ggml_backend_reg_by_name(
                     Arena.global().allocateFrom("CPU"))));
+            return;
+        }
+        if (args[0].equals("best")) {
+            try (Backend best = Backend.open("best")) {
+                System.out.println("registered " + registered());
+                System.out.println("chosen " + best.device().backend());
+            }
             return;
         }
         try (Backend cpu = Backend.open("cpu")) {

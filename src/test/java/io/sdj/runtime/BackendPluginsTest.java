@@ -30,6 +30,19 @@ class BackendPluginsTest {
     }
 
     @Test
+    void bestSkipsVulkanOnlyWhenLavapipeIsTheOnlyDriver() {
+        assertTrue(GgmlLibrary.vulkanIsSoftwareOnly(Map.of("VK_DRIVER_FILES", "/x/prefix/lavapipe_icd.json")));
+        assertTrue(GgmlLibrary.vulkanIsSoftwareOnly(Map.of("VK_ICD_FILENAMES",
+                "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json:")));
+        assertFalse(GgmlLibrary.vulkanIsSoftwareOnly(Map.of("VK_DRIVER_FILES",
+                "/usr/share/vulkan/icd.d/lvp_icd.json:/usr/share/vulkan/icd.d/nvidia_icd.json")));
+        assertFalse(GgmlLibrary.vulkanIsSoftwareOnly(Map.of("VK_DRIVER_FILES", "/etc/vulkan/icd.d/radeon_icd.json",
+                "VK_ICD_FILENAMES", "/x/lvp_icd.json")), "VK_DRIVER_FILES wins over the older variable");
+        assertFalse(GgmlLibrary.vulkanIsSoftwareOnly(Map.of()), "no override: the loader may find any driver");
+        assertFalse(GgmlLibrary.vulkanIsSoftwareOnly(Map.of("VK_DRIVER_FILES", " : ")));
+    }
+
+    @Test
     void theCpuStageStartsNoGpuBackendAndPicksGgmlsVariant() throws Exception {
         Path backends = GgmlLibrary.load().backendDir();
         if (backends == null) {
@@ -42,6 +55,13 @@ class BackendPluginsTest {
         assertFalse(lines.get(0).contains("Vulkan") || lines.get(0).contains("CUDA"), staged);
         if (Files.exists(backends.resolve("libggml-vulkan.so"))) {
             assertTrue(lines.get(1).contains("Vulkan"), "the device list registers the rest: " + staged);
+        }
+        if (GgmlLibrary.vulkanIsSoftwareOnly(System.getenv())) { // the launcher's lavapipe-only setting
+            String best = probe("best");
+            assertFalse(line(best, "registered ").contains("Vulkan"), "best skips a lavapipe-only Vulkan: " + best);
+            if (!line(best, "registered ").contains("CUDA")) {
+                assertEquals("chosen CPU", line(best, "chosen "), best);
+            }
         }
         String ggml = probe("ggml");
         assertEquals(line(ggml, "features "), line(staged, "features "),
