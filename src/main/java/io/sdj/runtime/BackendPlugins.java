@@ -56,8 +56,12 @@ final class BackendPlugins {
 
     /** Registers the CPU backend (the best variant for this CPU) and ggml's BLAS backend, once. */
     synchronized void loadCpu() {
+        loadCpu(files());
+    }
+
+    private void loadCpu(Map<String, List<Path>> files) {
         for (String name : CPU_STAGE) {
-            loadOnce(name);
+            loadOnce(name, files);
         }
     }
 
@@ -71,10 +75,11 @@ final class BackendPlugins {
      * call can still register a skipped one.
      */
     synchronized void loadAllBut(Set<String> skipped) {
-        loadCpu();
-        for (String name : names()) {
+        Map<String, List<Path>> files = files();
+        loadCpu(files);
+        for (String name : names(files)) {
             if (!skipped.contains(name)) {
-                loadOnce(name);
+                loadOnce(name, files);
             }
         }
         String extra = System.getenv("GGML_BACKEND_PATH"); // ggml's load_all honours it too
@@ -84,20 +89,18 @@ final class BackendPlugins {
         }
     }
 
-    /** The backend names registered from this folder so far. */
-    synchronized Set<String> registered() {
-        return Set.copyOf(registered);
-    }
-
-    private void loadOnce(String name) {
+    private void loadOnce(String name, Map<String, List<Path>> files) {
         if (registered.add(name)) {
-            load(name);
+            load(name, files.getOrDefault(name, List.of()));
         }
     }
 
     /** The backend names present in the folder, in ggml's registration order. */
     List<String> names() {
-        Map<String, List<Path>> byName = files();
+        return names(files());
+    }
+
+    private static List<String> names(Map<String, List<Path>> byName) {
         List<String> names = new ArrayList<>(byName.keySet());
         names.sort(Comparator.comparingInt((String n) -> GGML_ORDER.contains(n) ? GGML_ORDER.indexOf(n)
                 : GGML_ORDER.size()).thenComparing(Comparator.naturalOrder()));
@@ -125,8 +128,8 @@ final class BackendPlugins {
         return byName;
     }
 
-    private void load(String name) {
-        List<Path> candidates = files().getOrDefault(name, List.of());
+    /** Registers the best-scoring of a backend's plugin files, else its plain {@code libggml-<name>.so}. */
+    private void load(String name, List<Path> candidates) {
         Path plain = dir.resolve(PREFIX + name + SUFFIX);
         Map<String, Integer> scores = new LinkedHashMap<>();
         Path best = null;

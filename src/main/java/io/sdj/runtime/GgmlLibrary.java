@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Finds and loads the native ggml libraries once per JVM, checks them against the headers the bindings were
@@ -69,12 +70,7 @@ public final class GgmlLibrary {
      * but no GPU backend: a CPU run never starts a GPU driver.
      */
     public static Location loadCpuBackends() {
-        Location l = load();
-        BackendPlugins p = plugins;
-        if (p != null) {
-            p.loadCpu();
-        }
-        return l;
+        return loadWithPlugins(BackendPlugins::loadCpu);
     }
 
     /**
@@ -83,12 +79,8 @@ public final class GgmlLibrary {
      * and so never the best device.
      */
     public static Location loadBackendsForBest() {
-        Location l = load();
-        BackendPlugins p = plugins;
-        if (p != null) {
-            p.loadAllBut(vulkanIsSoftwareOnly(System.getenv()) ? Set.of("vulkan") : Set.of());
-        }
-        return l;
+        Set<String> skipped = vulkanIsSoftwareOnly(System.getenv()) ? Set.of("vulkan") : Set.of();
+        return loadWithPlugins(p -> p.loadAllBut(skipped));
     }
 
     /**
@@ -120,10 +112,15 @@ public final class GgmlLibrary {
 
     /** Loads the runtime if needed and registers every backend plugin it has (Vulkan, CUDA, ... and the CPU's). */
     public static Location loadAllBackends() {
+        return loadWithPlugins(BackendPlugins::loadAll);
+    }
+
+    /** {@link #load()}, then {@code stage} on the plugin folder (none: ggml registered everything at load). */
+    private static Location loadWithPlugins(Consumer<BackendPlugins> stage) {
         Location l = load();
         BackendPlugins p = plugins;
         if (p != null) {
-            p.loadAll();
+            stage.accept(p);
         }
         return l;
     }

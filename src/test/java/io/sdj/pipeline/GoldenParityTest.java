@@ -7,13 +7,10 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -77,26 +74,15 @@ class GoldenParityTest {
 
     private static void check(String folder, GoldenCheckpoint.Spec spec, GoldenCases.Case c) throws Exception {
         Path golden = GoldenModel.sharedDir().resolve(folder);
-        Path model = GoldenModel.path(spec);
         Path work = Files.createTempDirectory("sdj-parity");
-        List<String> args = new ArrayList<>();
-        for (String a : c.args()) {
-            args.add(a.equals("MODEL") ? model.toString()
-                    : a.equals("LORADIR") ? golden.resolve("loras").toString() : a);
-        }
-        for (int i = 0; i < args.size(); i++) {
+        List<String> args = c.args();
+        for (int i = 0; i < args.size() - 1; i++) {
             if (args.get(i).equals("-i")) {
                 Files.copy(golden.resolve(args.get(i + 1)), work.resolve(args.get(i + 1)));
             }
-            if (args.get(i).equals("-o") || args.get(i).equals("-i")) {
-                args.set(i + 1, work.resolve(args.get(i + 1)).toString());
-            }
         }
-        args.addAll(List.of("--backend", "cpu", "--tokenizer", GoldenModel.merges().toString()));
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int code = io.sdj.cli.Main.run(args.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(out, true, StandardCharsets.UTF_8));
-        assertEquals(0, code, "sdj failed:\n" + out.toString(StandardCharsets.UTF_8));
+        GoldenRuns.run(args, Map.of("MODEL", GoldenModel.path(spec), "LORADIR", golden.resolve("loras")), work,
+                List.of());
         String failure = GoldenRuns.check(golden.resolve(c.file()), work.resolve(c.file()), ParityBound.forCase(c.args()));
         assertTrue(failure == null, failure);
     }
