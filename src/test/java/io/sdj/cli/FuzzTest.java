@@ -3,6 +3,8 @@ package io.sdj.cli;
 import io.sdj.model.GoldenModel;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -43,20 +45,20 @@ class FuzzTest {
     }
 
     @Test
-    void thousandsOfMutatedInputsGiveTypedErrors() throws Exception {
+    void thousandsOfMutatedInputsGiveTypedErrors(@TempDir(cleanup = CleanupMode.ON_SUCCESS) Path root) throws Exception {
         int from = Integer.getInteger("sdj.fuzz.from", 0);
         int cases = Integer.getInteger("sdj.fuzz.cases", 2400);
-        fuzz(from, cases, 2);
+        fuzz(root, from, cases, 2);
     }
 
     @Test
     @Tag("extended") // about 15 minutes: make test-extended, not CI
-    void tensOfThousandsOfMutatedInputsGiveTypedErrors() throws Exception {
-        fuzz(1_000_000, 30_000, 2);
+    void tensOfThousandsOfMutatedInputsGiveTypedErrors(@TempDir(cleanup = CleanupMode.ON_SUCCESS) Path root) throws Exception {
+        fuzz(root, 1_000_000, 30_000, 2);
     }
 
-    private static void fuzz(int from, int cases, int children) throws Exception {
-        Path root = Files.createTempDirectory("sdj-fuzz");
+    /** Runs the cases in {@code root}, which JUnit deletes when the test passes and keeps (outcomes.txt) when not. */
+    private static void fuzz(Path root, int from, int cases, int children) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(children);
         List<Future<List<Outcome>>> parts = new ArrayList<>();
         int per = (cases + children - 1) / children;

@@ -2,6 +2,7 @@ package io.sdj.cli;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
@@ -17,12 +18,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The CLI's previews and its refusals of inputs that could exhaust memory. */
 class RobustCliTest {
+    @TempDir
     static Path dir;
     static Path model;
 
     @BeforeAll
     static void setUp() throws IOException {
-        dir = Files.createTempDirectory("sdj-robust-cli");
         model = CliRun.tinyModel(dir);
     }
 

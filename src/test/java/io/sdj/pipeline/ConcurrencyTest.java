@@ -6,6 +6,7 @@ import io.sdj.sampling.SamplerKind;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,13 +35,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Queueing, cancellation, close during a generation, the async entry point, per-image results and previews. */
 class ConcurrencyTest {
+    @TempDir
+    static Path dir;
     static Path model;
     static StableDiffusion sd;
     static ExecutorService threads;
 
     @BeforeAll
     static void load() throws IOException {
-        Path dir = Files.createTempDirectory("sdj-concurrency");
         model = dir.resolve("tiny.safetensors");
         TinySd15Writer.writeDefault(model);
         sd = open();

@@ -3,6 +3,8 @@ package io.sdj.pipeline;
 import io.sdj.model.GoldenCases;
 import io.sdj.model.GoldenModel;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -28,9 +30,9 @@ class FlashAttentionParityTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void staysWithinTheParityBound(GoldenCases.Case c) throws Exception {
+    void staysWithinTheParityBound(GoldenCases.Case c, @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path work)
+            throws Exception {
         Path golden = GoldenModel.sharedDir().resolve("golden");
-        Path work = Files.createTempDirectory("sdj-fa");
         Files.copy(golden.resolve("init_128.png"), work.resolve("init_128.png"));
         GoldenRuns.run(c.args(), Map.of("MODEL", GoldenModel.path()), work, List.of("--diffusion-fa"));
         assertNull(GoldenRuns.check(golden.resolve(c.file()), work.resolve(c.file()), ParityBound.forCase(c.args())));

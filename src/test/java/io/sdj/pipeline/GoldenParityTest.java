@@ -4,6 +4,8 @@ import io.sdj.model.GoldenCases;
 import io.sdj.model.GoldenCheckpoint;
 import io.sdj.model.GoldenModel;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -49,32 +51,33 @@ class GoldenParityTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("sd15")
-    void sd15MatchesGolden(GoldenCases.Case c) throws Exception {
-        check("golden", GoldenCheckpoint.SD15, c);
+    void sd15MatchesGolden(GoldenCases.Case c, @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path work) throws Exception {
+        check("golden", GoldenCheckpoint.SD15, c, work);
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("sd2")
-    void sd2MatchesGolden(GoldenCases.Case c) throws Exception {
-        check("golden-sd2", GoldenCheckpoint.SD2, c);
+    void sd2MatchesGolden(GoldenCases.Case c, @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path work) throws Exception {
+        check("golden-sd2", GoldenCheckpoint.SD2, c, work);
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("sdxl")
-    void sdxlMatchesGolden(GoldenCases.Case c) throws Exception {
-        check("golden-sdxl", GoldenCheckpoint.SDXL, c);
+    void sdxlMatchesGolden(GoldenCases.Case c, @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path work) throws Exception {
+        check("golden-sdxl", GoldenCheckpoint.SDXL, c, work);
     }
 
     /** ../shared/golden-lora: LoRA files (LORADIR) on the SD 1.5 checkpoint, merged and at run time. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("lora")
-    void loraMatchesGolden(GoldenCases.Case c) throws Exception {
-        check("golden-lora", GoldenCheckpoint.SD15, c);
+    void loraMatchesGolden(GoldenCases.Case c, @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path work) throws Exception {
+        check("golden-lora", GoldenCheckpoint.SD15, c, work);
     }
 
-    private static void check(String folder, GoldenCheckpoint.Spec spec, GoldenCases.Case c) throws Exception {
+    /** Runs one case in {@code work}, which JUnit keeps, images and all, when the case fails. */
+    private static void check(String folder, GoldenCheckpoint.Spec spec, GoldenCases.Case c, Path work)
+            throws Exception {
         Path golden = GoldenModel.sharedDir().resolve(folder);
-        Path work = Files.createTempDirectory("sdj-parity");
         List<String> args = c.args();
         for (int i = 0; i < args.size() - 1; i++) {
             if (args.get(i).equals("-i")) {

@@ -14,6 +14,7 @@ import io.sdj.runtime.GgmlType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -39,6 +40,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class LoraPipelineTest {
     static final int RANK = 2;
+    @TempDir
     static Path dir;
     static Path model;
     static Path peft;
@@ -68,7 +70,6 @@ class LoraPipelineTest {
 
     @BeforeAll
     static void setUp() throws IOException {
-        dir = Files.createTempDirectory("sdj-lora");
         model = dir.resolve("tiny.safetensors");
         config = TinySd15Writer.writeDefault(model);
         Map<String, long[]> shapes = LdmLayout.expectedTensors(config);

@@ -9,6 +9,7 @@ import io.sdj.sampling.SamplerKind;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -27,6 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The public API end to end on a tiny SD1-shaped model (small channel counts, same layout and code paths). */
 class PipelineTest {
+    @TempDir
     static Path dir;
     static Path model;
     static Path merges;
@@ -34,7 +36,6 @@ class PipelineTest {
 
     @BeforeAll
     static void load() throws IOException {
-        dir = Files.createTempDirectory("sdj-tiny");
         model = dir.resolve("tiny.safetensors");
         TinySd15Writer.writeDefault(model);
         merges = GoldenModel.merges();

@@ -12,6 +12,7 @@ import io.sdj.runtime.GgmlType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * such a kernel works merged and at run time; --tensor-type-rules changes the types of the tensors it matches.
  */
 class QuantizedConvolutionTest {
+    @TempDir
     static Path dir;
     static Path model;
     static Path locon;
@@ -42,7 +44,6 @@ class QuantizedConvolutionTest {
 
     @BeforeAll
     static void setUp() throws IOException {
-        dir = Files.createTempDirectory("sdj-qconv");
         model = dir.resolve("tiny.safetensors");
         config = TinySd15Writer.writeDefault(model);
         long[] w = LdmLayout.expectedTensors(config).get(CONV); // [OC, IC, 3, 3]

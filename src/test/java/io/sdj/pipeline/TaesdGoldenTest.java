@@ -4,6 +4,8 @@ import io.sdj.image.PngInfo;
 import io.sdj.model.GoldenModel;
 import io.sdj.model.GoldenTaesd;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -33,11 +35,10 @@ class TaesdGoldenTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void matchesGolden(GoldenTaesd.Case c) throws Exception {
+    void matchesGolden(GoldenTaesd.Case c, @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path work) throws Exception {
         Path golden = GoldenTaesd.dir();
         Path model = GoldenModel.path();
         Path taesd = GoldenTaesd.path();
-        Path work = Files.createTempDirectory("sdj-taesd");
         Files.copy(golden.resolve("init_taesd_128.png"), work.resolve("init_taesd_128.png"));
         GoldenRuns.run(c.args(), Map.of("MODEL", model, "TAESD", taesd), work, List.of());
         List<String> files = c.secondOutput() == null ? List.of(c.file()) : List.of(c.file(), c.secondOutput());

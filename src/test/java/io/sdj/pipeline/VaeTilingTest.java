@@ -15,6 +15,7 @@ import io.sdj.vae.VaeTiling;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,13 +32,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * one): tiled output close to untiled, bounded compute memory for large images, and the automatic fallback.
  */
 class VaeTilingTest {
+    @TempDir
+    static Path dir;
     static WeightStore weights;
     static AutoencoderKL vae;
     static Backend cpu;
 
     @BeforeAll
     static void load() throws IOException {
-        Path dir = Files.createTempDirectory("sdj-vae-tiling");
         Path model = TinySd15Writer.builder().vaeChMult(1, 1, 1, 1).write(dir.resolve("tiny.safetensors"));
         cpu = Backends.get("cpu");
         try (SafetensorsFile f = SafetensorsFile.open(model)) {
@@ -125,7 +127,7 @@ class VaeTilingTest {
     void tiledTaesdIsCloseToUntiled() throws IOException {
         // TAESD has only local operations (convolutions, ReLU, upsampling): tiles differ from the whole only where
         // a tile border cuts the receptive field, and the smootherstep blend hides that
-        Path file = Files.createTempDirectory("sdj-taesd-tiles").resolve("taesd.safetensors");
+        Path file = Files.createTempDirectory(dir, "taesd-tiles").resolve("taesd.safetensors");
         io.sdj.vae.TaesdFiles.write(file, 11);
         int w = 24;
         int h = 6;

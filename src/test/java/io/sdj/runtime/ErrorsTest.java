@@ -1,6 +1,7 @@
 package io.sdj.runtime;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -77,8 +78,7 @@ class ErrorsTest {
 
     /** A JVM that cannot find the runtime says where it looked and what to do. */
     @Test
-    void missingRuntimeExplainsWhereItLooked() throws Exception {
-        Path cwd = Files.createTempDirectory("sdj-no-runtime");
+    void missingRuntimeExplainsWhereItLooked(@TempDir Path cwd) throws Exception {
         String out = runProbe(cwd, "-Dsdj.ggml.path=/nonexistent/ggml");
         assertTrue(out.contains("RuntimeUnavailableException"), out);
         assertTrue(out.contains("/nonexistent/ggml"), out);

@@ -1,6 +1,7 @@
 package io.sdj.runtime;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,6 +17,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * is kept; the record is replaced (-Dsdj.ggml.expectations) by one that says something else.
  */
 class GgmlMismatchTest {
+
+    /** The probes' working folders and fake records (deleted after the class). */
+    @TempDir
+    static Path scratch;
 
     static Path launcher() {
         return Path.of(System.getProperty("sdj.test.launcher", "native/bin/java")).toAbsolutePath();
@@ -39,7 +44,7 @@ class GgmlMismatchTest {
             }
         }
         lines.addAll(List.of(replacements));
-        Path f = Files.createTempFile("sdj-fake-ggml", ".properties");
+        Path f = Files.createTempFile(scratch, "fake-ggml", ".properties");
         Files.write(f, lines);
         return f;
     }
@@ -48,7 +53,7 @@ class GgmlMismatchTest {
         List<String> cmd = new ArrayList<>(List.of(launcher().toString()));
         cmd.addAll(List.of(props));
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), RuntimeProbe.class.getName()));
-        Process p = new ProcessBuilder(cmd).directory(Files.createTempDirectory("sdj-cwd").toFile())
+        Process p = new ProcessBuilder(cmd).directory(Files.createTempDirectory(scratch, "cwd").toFile())
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "probe hung: " + out);

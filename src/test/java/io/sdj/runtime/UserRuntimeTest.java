@@ -52,7 +52,7 @@ class UserRuntimeTest {
 
         ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/java").toString(), "-cp",
                 System.getProperty("java.class.path"), RuntimeProbe.class.getName())
-                .directory(Files.createTempDirectory("sdj-cwd").toFile()).redirectErrorStream(true);
+                .directory(Files.createDirectories(home.resolve("cwd")).toFile()).redirectErrorStream(true);
         pb.environment().remove("SDJ_PREFIX"); // the launcher must use the prefix beside it
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes());
