@@ -326,7 +326,9 @@ public final class Graph extends GgmlContext {
         long ow = convSpan(input.ne(0), kw, pad0, dil0) / stride0 + 1;
         long oh = convSpan(input.ne(1), kh, pad1, dil1) / stride1 + 1;
         long rowColumnBytes = kernel.ne(0) * ow * input.ne(3) * Float.BYTES; // F32 columns of one output row
-        if (matrixConvolutions && oh > 1 && input.type() == GgmlType.F32 && rowColumnBytes * oh > bandColumnBytes) {
+        // (a band must read at least one input row: no padding wider than the kernel's reach)
+        if (matrixConvolutions && oh > 1 && input.type() == GgmlType.F32 && rowColumnBytes * oh > bandColumnBytes
+                && pad1 <= (long) dil1 * (kh - 1)) {
             return conv2dInBands(kernel, shape, input, stride0, stride1, pad0, pad1, dil0, dil1, kh, oh,
                     Math.max(1, bandColumnBytes / rowColumnBytes));
         }
@@ -349,26 +351,50 @@ public final class Graph extends GgmlContext {
 
     /**
      * A convolution whose F32 columns would exceed {@link #bandColumnBytes}, computed in bands of {@code rows}
-     * output rows: the input is zero-padded once, each band unfolds only the input rows it reads (a view, made
-     * contiguous), and the bands are concatenated along the rows. Every output is the same dot product as
-     * unbanded; the allocator reuses one band's columns for the next, so the columns never take more than about
-     * {@link #bandColumnBytes}. (The BLAS path's F32 columns are twice the size of ggml_conv_2d's F16 ones; without
-     * bands the SD 1.5 decode at 512² needed over 3 GiB and fell back to the much slower direct convolution.)
+     * output rows. Each band takes only the input rows it reads, zero-padded on the sides that are the image's
+     * border (one ggml_pad_ext of a view: the whole input is never copied), unfolds them, and its rows are written
+     * into one output tensor. Every output is the same dot product as unbanded; the allocator reuses one band's
+     * columns for the next, so the columns never take more than about {@link #bandColumnBytes}. (The BLAS path's F32
+     * columns are twice the size of ggml_conv_2d's F16 ones; without bands the SD 1.5 decode at 512² needed over
+     * 3 GiB and fell back to the much slower direct convolution.)
      */
     private Tensor conv2dInBands(Tensor kernel, Tensor shape, Tensor input, int stride0, int stride1, int pad0,
                                  int pad1, int dil0, int dil1, int kh, long oh, long rows) {
-        MemorySegment padded = pad0 == 0 && pad1 == 0 ? own(input)
-                : ggml_h.ggml_pad_ext(opCtx(), own(input), pad0, pad0, pad1, pad1, 0, 0, 0, 0);
-        Tensor p = wrap(padded);
+        MemorySegment in = own(input);
+        long h = input.ne(1);
+        long reach = (long) dil1 * (kh - 1); // input rows one output row reads, less one
+        // The first band is zero-padded to all oh rows and every later one is written over its rows in place
+        // (ggml_set_inplace, a view of the same tensor): one output tensor, one copy of each band. ggml_concat would
+        // make a new, longer tensor per band: with n bands about n/2 outputs' worth of copying and two outputs held
+        // at once (37 bands in the top-level convolutions of SD 1.5's decode at 1024²). ggml_set keeps its strides
+        // and offset in int32 parameters, so an output whose planes (or, for a batch, images) are larger than that is
+        // joined with ggml_concat.
         MemorySegment out = null;
+        boolean inPlace = false;
         for (long r0 = 0; r0 < oh; r0 += rows) {
             long r1 = Math.min(oh, r0 + rows);
-            long inRows = (r1 - r0 - 1) * stride1 + (long) dil1 * (kh - 1) + 1;
-            MemorySegment view = ggml_h.ggml_view_4d(opCtx(), padded, p.ne(0), inRows, p.ne(2), p.ne(3), p.nb(1),
-                    p.nb(2), p.nb(3), r0 * stride1 * p.nb(1));
-            MemorySegment band = unfoldAndMultiply(kernel, shape, ggml_h.ggml_cont(opCtx(), view), stride0,
-                    stride1, 0, 0, dil0, dil1).ptr();
-            out = out == null ? band : ggml_h.ggml_concat(opCtx(), out, band, 1);
+            long top = r0 * stride1 - pad1; // first input row the band reads (negative: in the top padding)
+            long bottom = (r1 - 1) * stride1 - pad1 + reach; // last one (h or more: in the bottom padding)
+            long lo = Math.max(0, top);
+            long hi = Math.min(h - 1, bottom);
+            MemorySegment view = ggml_h.ggml_view_4d(opCtx(), in, input.ne(0), hi - lo + 1, input.ne(2),
+                    input.ne(3), input.nb(1), input.nb(2), input.nb(3), lo * input.nb(1));
+            MemorySegment rowsIn = pad0 == 0 && lo == top && hi == bottom ? ggml_h.ggml_cont(opCtx(), view)
+                    : ggml_h.ggml_pad_ext(opCtx(), view, pad0, pad0, (int) (lo - top), (int) (bottom - hi),
+                            0, 0, 0, 0);
+            MemorySegment band = unfoldAndMultiply(kernel, shape, rowsIn, stride0, stride1, 0, 0, dil0, dil1).ptr();
+            if (out == null) {
+                Tensor b = wrap(band); // [OW, rows, OC, N]
+                long plane = b.ne(0) * oh * Float.BYTES;
+                inPlace = (b.ne(3) == 1 ? plane : plane * b.ne(2)) <= Integer.MAX_VALUE;
+                out = inPlace && r1 < oh ? ggml_h.ggml_pad(opCtx(), band, 0, (int) (oh - r1), 0, 0) : band;
+            } else if (inPlace) {
+                Tensor o = wrap(out);
+                long nb3 = o.ne(3) == 1 ? 0 : o.nb(3); // one image: the batch stride is never used
+                out = ggml_h.ggml_set_inplace(opCtx(), out, band, o.nb(1), o.nb(2), nb3, r0 * o.nb(1));
+            } else {
+                out = ggml_h.ggml_concat(opCtx(), out, band, 1);
+            }
         }
         return wrap(out);
     }

@@ -76,6 +76,12 @@ class VaeConvolutionTest {
                 assertArrayEquals(reference, tight.decode(latent, w, h, z), "direct convolution, same pixels");
                 assertTrue(tight.lastDirect(), "im2col over the budget switches to direct convolution");
 
+                // a lean graph that saves less than a quarter of the memory (here: the same graph) is not worth its
+                // time: over the budget, the regular graph stays
+                VaeRunner noSaving = new VaeRunner(im2col, im2col, () -> 1L, cpu, null);
+                assertArrayEquals(reference, noSaving.decode(latent, w, h, z));
+                assertFalse(noSaving.lastDirect(), "no switch to a graph that is not smaller");
+
                 int iw = w * config.vae().downscale();
                 int ih = h * config.vae().downscale();
                 float[] image = new float[iw * ih * 3];

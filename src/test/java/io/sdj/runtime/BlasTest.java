@@ -253,6 +253,24 @@ class BlasTest {
         assertTrue((long) banded[1] < (long) whole[1], "bands bound the columns: " + banded[1] + " vs " + whole[1]);
     }
 
+    /**
+     * The bands are written into one output tensor: with many bands (here 15) the graph holds the output about once,
+     * not a second, growing copy of it per band.
+     */
+    @Test
+    void bandsAreAssembledInOneOutput() {
+        Backend be = blas();
+        long[] kernel = {3, 3, 8, 160};
+        long[] image = {37, 45, 8, 1};
+        long outputBytes = 37L * 45 * 160 * Float.BYTES;
+        Object[] whole = bandedConv(be, Long.MAX_VALUE, kernel, image, 1, 1, 1);
+        Object[] banded = bandedConv(be, 72L * 37 * 4 * 3, kernel, image, 1, 1, 1); // 3 rows of columns a band
+        double e = OpsTest.relError((float[]) banded[0], toDouble((float[]) whole[0]));
+        assertTrue(e <= 1e-6, "bands change the sums: " + e);
+        assertTrue((long) banded[1] < outputBytes * 3 / 2, "compute " + banded[1] + " B for a " + outputBytes
+                + " B output");
+    }
+
     @Test
     void threadCountsReachBothBackends() {
         Backend be = Backend.open("cpu", true);
