@@ -8,7 +8,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +32,7 @@ class FlashAttentionParityTest {
     void staysWithinTheParityBound(GoldenCases.Case c, @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path work)
             throws Exception {
         Path golden = GoldenModel.sharedDir().resolve("golden");
-        Files.copy(golden.resolve("init_128.png"), work.resolve("init_128.png"));
+        GoldenRuns.copyInputs(golden, c.args(), work);
         GoldenRuns.run(c.args(), Map.of("MODEL", GoldenModel.path()), work, List.of("--diffusion-fa"));
         assertNull(GoldenRuns.check(golden.resolve(c.file()), work.resolve(c.file()), ParityBound.forCase(c.args())));
     }

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -78,13 +77,8 @@ class GoldenParityTest {
     private static void check(String folder, GoldenCheckpoint.Spec spec, GoldenCases.Case c, Path work)
             throws Exception {
         Path golden = GoldenModel.sharedDir().resolve(folder);
-        List<String> args = c.args();
-        for (int i = 0; i < args.size() - 1; i++) {
-            if (args.get(i).equals("-i")) {
-                Files.copy(golden.resolve(args.get(i + 1)), work.resolve(args.get(i + 1)));
-            }
-        }
-        GoldenRuns.run(args, Map.of("MODEL", GoldenModel.path(spec), "LORADIR", golden.resolve("loras")), work,
+        GoldenRuns.copyInputs(golden, c.args(), work);
+        GoldenRuns.run(c.args(), Map.of("MODEL", GoldenModel.path(spec), "LORADIR", golden.resolve("loras")), work,
                 List.of());
         String failure = GoldenRuns.check(golden.resolve(c.file()), work.resolve(c.file()), ParityBound.forCase(c.args()));
         assertTrue(failure == null, failure);

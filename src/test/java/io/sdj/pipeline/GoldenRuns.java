@@ -4,8 +4,10 @@ import io.sdj.image.ImageCompare;
 import io.sdj.model.GoldenModel;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,6 +44,15 @@ final class GoldenRuns {
         PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
         int code = io.sdj.cli.Main.run(args.toArray(String[]::new), ps, ps);
         assertEquals(0, code, "sdj failed:\n" + out.toString(StandardCharsets.UTF_8));
+    }
+
+    /** Copies the file of every -i value among sd-cli's argument words from {@code golden} into {@code work}. */
+    static void copyInputs(Path golden, List<String> words, Path work) throws IOException {
+        for (int i = 0; i < words.size() - 1; i++) {
+            if (words.get(i).equals("-i")) {
+                Files.copy(golden.resolve(words.get(i + 1)), work.resolve(words.get(i + 1)));
+            }
+        }
     }
 
     /** Compares and prints; returns null when within the bound, else a description that names the bound. */

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +38,7 @@ class TaesdGoldenTest {
         Path golden = GoldenTaesd.dir();
         Path model = GoldenModel.path();
         Path taesd = GoldenTaesd.path();
-        Files.copy(golden.resolve("init_taesd_128.png"), work.resolve("init_taesd_128.png"));
+        GoldenRuns.copyInputs(golden, c.args(), work);
         GoldenRuns.run(c.args(), Map.of("MODEL", model, "TAESD", taesd), work, List.of());
         List<String> files = c.secondOutput() == null ? List.of(c.file()) : List.of(c.file(), c.secondOutput());
         StringBuilder failures = new StringBuilder();
