@@ -67,6 +67,12 @@ sdj() { java_ -Xmx8g "${jopts[@]}" -cp "$bundle/lib/*" io.sdj.cli.Main "$@"; }
 
 log "host: $(nproc) cores, $(free -g 2>/dev/null | awk '/Mem:/{print $2 " GiB"}'), nvidia-smi: ${smi:-none}"
 [ -n "$smi" ] && "$smi" --query-gpu=name,driver_version,memory.total,memory.used --format=csv >>"$out/bench.log" 2>&1
+# item 8's CUDA run needs the CUDA 12 runtime (libcudart, libcublas) on the machine: Debian's CUDA backend alone is an
+# 89 MiB .deb, over the 64 MiB a run carries, and libcublas12 is in neither main nor contrib. Record what the machine
+# itself has.
+log "CUDA libraries here: $(ls /usr/local/cuda*/lib64/libcudart.so* /usr/local/cuda*/lib64/libcublas.so* \
+  /usr/lib/x86_64-linux-gnu/libcudart.so* /usr/lib/x86_64-linux-gnu/libcublas.so* $nv/lib64/libcuda.so* 2>/dev/null \
+  | tr '\n' ' ')"
 devices=$(sdj --list-devices 2>&1)
 echo "$devices" | tee -a "$out/bench.log" >&2
 device=$(echo "$devices" | awk '$3 == "vulkan" {print $1; exit}')

@@ -164,18 +164,23 @@ public record EndToEndOptions(Path model, Path tokenizer, List<String> backends,
     /** What ends a --type entry whose runs hand quantized graphs to BLAS too (sdj's --blas-quantized). */
     public static final String BLAS_ALL_SUFFIX = "+blasall";
 
-    /** Which graphs use BLAS for a --type entry: OFF for {@code +noblas}, ALL for {@code +blasall}, else the default. */
+    /**
+     * Which graphs use BLAS for a --type entry: OFF for {@code +noblas}, ALL for {@code +blasall}, else sdj's default
+     * ({@link BlasUse#byDefault()}, which the system property {@code sdj.blas} sets, as in {@code bench/ab.sh}).
+     */
     public static BlasUse blas(String entry) {
         String e = entry.toLowerCase(Locale.ROOT);
-        return e.endsWith(NO_BLAS_SUFFIX) ? BlasUse.OFF : e.endsWith(BLAS_ALL_SUFFIX) ? BlasUse.ALL : BlasUse.UNQUANTIZED;
+        return e.endsWith(NO_BLAS_SUFFIX) ? BlasUse.OFF : e.endsWith(BLAS_ALL_SUFFIX) ? BlasUse.ALL : BlasUse.byDefault();
     }
 
     private static String withoutBlasSuffix(String entry) {
-        return switch (blas(entry)) {
-            case OFF -> entry.substring(0, entry.length() - NO_BLAS_SUFFIX.length());
-            case ALL -> entry.substring(0, entry.length() - BLAS_ALL_SUFFIX.length());
-            case UNQUANTIZED -> entry;
-        };
+        String e = entry.toLowerCase(Locale.ROOT);
+        for (String suffix : new String[]{NO_BLAS_SUFFIX, BLAS_ALL_SUFFIX}) {
+            if (e.endsWith(suffix)) {
+                return entry.substring(0, entry.length() - suffix.length());
+            }
+        }
+        return entry;
     }
 
     /** The U-Net kernels' type of a --type entry ({@code TYPE+conv=CONV}), or null (F16, sd.cpp's) without one. */

@@ -83,6 +83,27 @@ class EndToEndOptionsTest {
         assertEquals(2, o.configurations().size());
     }
 
+    /** bench/ab.sh varies JVM arguments: an entry without a suffix takes sdj's default, which sdj.blas sets. */
+    @Test
+    void anEntryWithoutSuffixFollowsTheBlasProperty() {
+        String before = System.getProperty("sdj.blas");
+        try {
+            System.setProperty("sdj.blas", "all");
+            assertEquals(BlasUse.ALL, EndToEndOptions.blas("q4_0"));
+            assertEquals(BlasUse.OFF, EndToEndOptions.blas("q4_0+noblas"));
+            System.setProperty("sdj.blas", "false");
+            assertEquals(BlasUse.OFF, EndToEndOptions.blas("f16"));
+            assertEquals(BlasUse.ALL, EndToEndOptions.blas("f16+blasall"));
+            assertEquals(GgmlType.Q4_0, EndToEndOptions.weightType("q4_0"));
+        } finally {
+            if (before == null) {
+                System.clearProperty("sdj.blas");
+            } else {
+                System.setProperty("sdj.blas", before);
+            }
+        }
+    }
+
     @Test
     void badInputNamesTheOption() {
         assertEquals("type", assertThrows(InvalidParameterException.class,
