@@ -404,7 +404,7 @@ public record CliOptions(Path model, Path diffusionModel, Path vae, Path clipL, 
                 new Flag("-b", "--batch-count", "<int>", "number of images to generate; image i uses seed + i\n"
                         + "(default: 1)", (b, v) -> b.batchCount = v.asInt()),
                 new Flag("-t", "--threads", "<int>", "CPU threads (default: -1; <= 0 means the number of physical\n"
-                        + "CPU cores)", (b, v) -> b.threads = v.asInt()),
+                        + "CPU cores; more than the available processors are cut to them)", (b, v) -> b.threads = v.asInt()),
                 new Flag("-o", "--output", "<path>", "where to write the image (default: ./output.png). A batch\n"
                         + "writes NAME_0.png, NAME_1.png, ...; a printf-style %d (e.g.\n"
                         + "out_%03d.png) numbers every image instead",
