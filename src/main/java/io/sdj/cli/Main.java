@@ -18,7 +18,6 @@ import io.sdj.pipeline.Timings;
 import io.sdj.pipeline.WeightResidency;
 import io.sdj.runtime.Backend;
 import io.sdj.runtime.DeviceInfo;
-import io.sdj.runtime.PhysicalCores;
 import io.sdj.runtime.UnknownBackendException;
 import io.sdj.text.LoraTag;
 import io.sdj.text.TokenizerFiles;
@@ -137,12 +136,11 @@ public final class Main {
             log.warn("no --lora-model-dir: the <lora:...> tags stay in the prompt text and no LoRA is applied (as in"
                     + " sd-cli)");
         }
-        int threads = o.threads() > 0 ? o.threads() : PhysicalCores.count();
-        log.debug("options: {}; threads {}", o, threads);
+        log.debug("options: {}", o);
 
         StableDiffusion.Builder builder = StableDiffusion.builder().model(model).diffusionModel(o.diffusionModel())
                 .vae(o.vae()).clipL(o.clipL()).clipG(o.clipG()).backend(o.backend())
-                .threads(threads).weightType(o.weightType()).tensorTypeRules(o.tensorTypeRules())
+                .threads(o.threads()).weightType(o.weightType()).tensorTypeRules(o.tensorTypeRules())
                 .diffusionConvType(o.diffusionConvType()).prediction(o.prediction()).listener(progress)
                 .loraModelDir(o.loraModelDir()).loraApplyMode(o.loraApplyMode())
                 .residency(WeightResidency.ON_DEMAND) // one generation: each part loaded when needed, then freed
